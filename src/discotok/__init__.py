@@ -1,0 +1,43 @@
+"""discotok: self-supervised representations and discrete tokens for any modality.
+
+>>> import discotok
+>>> run = discotok.pretrain({"train": {"epochs": 1}}, "runs/quick")  # doctest: +SKIP
+>>> discotok.embed(run); discotok.tokenize(run)                       # doctest: +SKIP
+>>> metrics = discotok.evaluate(run)                                  # doctest: +SKIP
+"""
+
+from discotok import data, encoders, evaluators, methods, tokenizers, views
+from discotok.config import RunConfig, load_config
+from discotok.errors import ConfigError, DataError, DiscotokError, TrainingDiverged
+from discotok.pipeline import embed, evaluate, load_encoder, pretrain, tokenize
+from discotok.registry import DATASETS, ENCODERS, EVALUATORS, METHODS, TOKENIZERS, VIEWS
+from discotok.tokenizers import load_tokenizer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DATASETS",
+    "ENCODERS",
+    "EVALUATORS",
+    "METHODS",
+    "TOKENIZERS",
+    "VIEWS",
+    "ConfigError",
+    "DataError",
+    "DiscotokError",
+    "RunConfig",
+    "TrainingDiverged",
+    "data",
+    "embed",
+    "encoders",
+    "evaluate",
+    "evaluators",
+    "load_config",
+    "load_encoder",
+    "load_tokenizer",
+    "methods",
+    "pretrain",
+    "tokenize",
+    "tokenizers",
+    "views",
+]

@@ -1,0 +1,177 @@
+"""The command line: ``discotok pretrain|embed|tokenize|evaluate|demo|list``.
+
+Every training command takes ``--config FILE.yaml`` and ``section.key=value`` overrides,
+e.g. ``discotok pretrain train.epochs=5 method.name=gsimclr``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from discotok.errors import DiscotokError, TrainingInterrupted
+
+DEMO_DIR = "runs/demo"
+
+
+def _overrides(args: argparse.Namespace) -> list[str]:
+    extra = list(args.overrides)
+    if getattr(args, "data", None):
+        extra = ["data.name=arrays", f"data.path={args.data}", *extra]
+    return extra
+
+
+def _config(args: argparse.Namespace):  # noqa: ANN202 - returns RunConfig
+    from discotok.config import load_config
+
+    return load_config(args.config, _overrides(args))
+
+
+def cmd_pretrain(args: argparse.Namespace) -> None:
+    from discotok.pipeline import pretrain
+
+    cfg = _config(args)
+    run_dir = (
+        args.run_dir
+        or f"runs/{Path(cfg.data.get('path') or cfg.data['name']).stem}-"
+        f"{cfg.method['name']}-seed{cfg.seed}"
+    )
+    pretrain(cfg, run_dir, resume=not args.fresh)
+    print(f"checkpoint: {run_dir}/checkpoints/last.pt")
+
+
+def cmd_embed(args: argparse.Namespace) -> None:
+    from discotok.pipeline import embed
+
+    out = embed(args.run, batch_size=args.batch_size, device=args.device)
+    print(
+        f"embeddings: {args.run}/embeddings.npz  train {out['train'].shape}, "
+        f"test {out['test'].shape}"
+    )
+
+
+def cmd_tokenize(args: argparse.Namespace) -> None:
+    from discotok.config import parse_overrides
+    from discotok.pipeline import read_config, tokenize
+
+    spec = dict(read_config(args.run).tokenizer)
+    if args.tokenizer and args.tokenizer != spec["name"]:
+        spec = {"name": args.tokenizer}
+    if args.codes:
+        spec["codes"] = args.codes
+    spec.update(parse_overrides(args.overrides).get("tokenizer", {}))
+    metrics = tokenize(args.run, spec)
+    print(json.dumps(metrics, indent=2))
+    print(f"tokens: {args.run}/tokens.npz  tokenizer: {args.run}/tokenizer.npz")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    from discotok.pipeline import evaluate
+    from discotok.report import format_table
+
+    metrics = evaluate(args.run)
+    print(format_table(metrics))
+    print(f"\nreport: {args.run}/report.md")
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from discotok.pipeline import embed, evaluate, pretrain
+    from discotok.report import format_table
+
+    cfg = _config(args)
+    run_dir = Path(args.run_dir)
+    print(
+        f"discotok demo: {cfg.method['name']} on {cfg.data['name']} "
+        f"({cfg.train.epochs} epochs, batch {cfg.train.batch_size}) -> {run_dir}"
+    )
+    t0 = time.perf_counter()
+    pretrain(cfg, run_dir, resume=not args.fresh)
+    t1 = time.perf_counter()
+    embed(run_dir)
+    metrics = evaluate(run_dir)
+    print()
+    print(format_table(metrics))
+    trained = metrics.get("train", {})
+    print(
+        f"\npretraining {t1 - t0:.0f} s ({trained.get('steps', '?')} steps), "
+        f"evaluation {time.perf_counter() - t1:.0f} s; tokens: k-means K="
+        f"{metrics['tokenizer']['codes']} on the embedding and on the raw input"
+    )
+    print(f"run directory: {run_dir}/ (report.md, metrics.json, checkpoints/, config.yaml)")
+
+
+def cmd_list(args: argparse.Namespace) -> None:
+    from discotok.registry import ALL
+
+    for kind, registry in ALL.items():
+        print(f"{kind}:")
+        for name in registry.names():
+            print(f"  {name:<12} {registry.summary(name)}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="discotok",
+        description="Self-supervised representations and discrete tokens for any modality.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_config(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--config", help="YAML config file")
+        p.add_argument("--data", help="your own .npy/.npz file (sets data.name=arrays)")
+        p.add_argument("--fresh", action="store_true", help="discard an earlier run in the dir")
+        p.add_argument("overrides", nargs="*", help="section.key=value, e.g. train.epochs=5")
+
+    p = sub.add_parser("pretrain", help="train a self-supervised encoder")
+    with_config(p)
+    p.add_argument("--run-dir", help="default: runs/<data>-<method>-seed<seed>")
+    p.set_defaults(func=cmd_pretrain)
+
+    p = sub.add_parser("embed", help="embed the run's data with its trained encoder")
+    p.add_argument("--run", required=True, help="run directory")
+    p.add_argument("--batch-size", type=int, default=1024)
+    p.add_argument("--device", default="auto")
+    p.set_defaults(func=cmd_embed)
+
+    p = sub.add_parser("tokenize", help="fit a tokenizer on the embeddings and encode them")
+    p.add_argument("--run", required=True, help="run directory")
+    p.add_argument("--tokenizer", help="tokenizer name (see discotok list)")
+    p.add_argument("--codes", type=int, help="codebook size")
+    p.add_argument("overrides", nargs="*", help="tokenizer.key=value")
+    p.set_defaults(func=cmd_tokenize)
+
+    p = sub.add_parser("evaluate", help="probe embeddings and tokens; write metrics and report")
+    p.add_argument("--run", required=True, help="run directory")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("demo", help="pretrain, embed, tokenize and evaluate on MNIST-1D")
+    with_config(p)
+    p.add_argument("--run-dir", default=DEMO_DIR)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("list", help="show registered datasets, methods, encoders, ...")
+    p.set_defaults(func=cmd_list)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except TrainingInterrupted as err:
+        print(f"discotok: {err}", file=sys.stderr)
+        return 130
+    except DiscotokError as err:
+        print(f"discotok: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("discotok: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

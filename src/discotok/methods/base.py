@@ -1,0 +1,40 @@
+"""What every self-supervised method is: an nn.Module returning named losses.
+
+The engine owns the loop. It calls ``method({"views": [v1, v2, ...], "index": idx})`` and
+minimises ``losses["loss"]``; other entries are logged. A method that wants a say in which
+samples share a batch returns pseudo-labels from ``pseudo_labels``; the engine then composes
+batches from distinct pseudo-classes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+
+class SSLMethod(nn.Module):
+    """Base class: holds ``encoder`` (the part kept after training) and returns losses."""
+
+    num_views: int = 2
+
+    def __init__(self, encoder: nn.Module) -> None:
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(
+        self, batch: dict[str, torch.Tensor | list[torch.Tensor]]
+    ) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def pseudo_labels(
+        self,
+        x_train: torch.Tensor,
+        *,
+        epoch: int,
+        batch_size: int,
+        seed: int,
+        previous: np.ndarray | None,
+    ) -> np.ndarray | None:
+        """Labels that decide the batch composition of `epoch`, or None for random batches."""
+        return None

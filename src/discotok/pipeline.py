@@ -1,0 +1,301 @@
+"""The pipeline, stage by stage; each stage reads what the one before wrote to the run directory.
+
+    pretrain(config, run_dir)   dataset -> views -> encoder -> method ==train==> checkpoint
+    embed(run_dir)              checkpoint -> embeddings.npz
+    tokenize(run_dir)           embeddings -> tokenizer.npz + tokens.npz
+    evaluate(run_dir)           embeddings, tokens (and the raw input) -> metrics.json + report.md
+
+Example:
+    >>> from discotok import pretrain, embed, tokenize, evaluate
+    >>> run = pretrain({"train": {"epochs": 1}}, "runs/quick")   # doctest: +SKIP
+    >>> metrics = evaluate(run)                                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+
+from discotok.config import RunConfig, load_config, resolve
+from discotok.data.base import Dataset
+from discotok.encoders import DEFAULT_ENCODERS
+from discotok.encoders.inference import encode_array
+from discotok.environment import describe_environment
+from discotok.errors import ConfigError, DataError
+from discotok.evaluators.tokens import token_metrics
+from discotok.methods.base import SSLMethod
+from discotok.registry import DATASETS, ENCODERS, EVALUATORS, METHODS, TOKENIZERS, VIEWS
+from discotok.tokenizers.base import Tokenizer
+from discotok.train.checkpoint import load_checkpoint
+from discotok.train.distributed import launch, rank
+from discotok.train.engine import StepCallback, fit, resolve_device
+from discotok.views import DEFAULT_VIEWS
+
+ConfigLike = RunConfig | dict[str, Any] | str | Path | None
+# Settings that may change between a run and its resumption without changing its result.
+RUNTIME_ONLY = {"progress", "num_threads", "device", "checkpoint_every", "log_every"}
+
+
+def as_config(config: ConfigLike) -> RunConfig:
+    """Accept a RunConfig, a nested dict, a YAML path, or None (the defaults)."""
+    if isinstance(config, RunConfig):
+        return resolve(config)
+    if isinstance(config, dict):
+        return resolve(RunConfig.from_dict(config))
+    return load_config(config)
+
+
+def load_dataset(cfg: RunConfig) -> Dataset:
+    return DATASETS.build(cfg.data, seed=cfg.seed)
+
+
+def build_method(cfg: RunConfig, dataset: Dataset) -> tuple[SSLMethod, torch.nn.Module]:
+    """Build views, encoder and method for `dataset`, resolving ``auto`` names in `cfg`."""
+    for section, defaults in (("views", DEFAULT_VIEWS), ("encoder", DEFAULT_ENCODERS)):
+        spec = getattr(cfg, section)
+        if spec.get("name") == "auto":
+            setattr(cfg, section, {**spec, "name": defaults[dataset.modality]})
+    cfg.views = VIEWS.resolve(cfg.views)
+    cfg.encoder = ENCODERS.resolve(cfg.encoder, ("input_shape",))
+    cfg.method = METHODS.resolve(cfg.method, ("encoder",))
+    with torch.random.fork_rng():
+        torch.manual_seed(cfg.seed)  # same initial weights for every process and every rerun
+        views = VIEWS.build(cfg.views)
+        encoder = ENCODERS.build(cfg.encoder, input_shape=dataset.sample_shape)
+        method = METHODS.build(cfg.method, encoder=encoder)
+    return method, views
+
+
+def read_config(run_dir: str | Path) -> RunConfig:
+    path = Path(run_dir) / "config.yaml"
+    if not path.is_file():
+        raise DataError(
+            f"{str(run_dir)!r} is not a run directory (no config.yaml); "
+            "create one with discotok pretrain"
+        )
+    return load_config(path)
+
+
+def _differences(a: Any, b: Any, prefix: str = "") -> list[str]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for key in sorted(set(a) | set(b)):
+            if prefix.startswith("train") and key in RUNTIME_ONLY:
+                continue
+            out += _differences(a.get(key), b.get(key), f"{prefix}.{key}" if prefix else key)
+        return out
+    return [] if a == b else [f"{prefix}: {a!r} -> {b!r}"]
+
+
+def _prepare_run_dir(cfg: RunConfig, run_dir: Path, resume: bool) -> None:
+    previous = run_dir / "config.yaml"
+    if resume and previous.exists():
+        diff = _differences(yaml.safe_load(previous.read_text()), cfg.to_dict())
+        if diff:
+            raise ConfigError(
+                f"{run_dir} holds a run with another config ({'; '.join(diff)}); "
+                "choose another run directory or start fresh (--fresh)"
+            )
+    elif not resume:
+        for stale in ("checkpoints/last.pt", "train_log.csv", "embeddings.npz", "tokens.npz"):
+            (run_dir / stale).unlink(missing_ok=True)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    previous.write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+
+
+def _pretrain_process(
+    cfg_dict: dict, run_dir: str, resume: bool, callbacks: tuple[StepCallback, ...] = ()
+) -> None:
+    cfg = RunConfig.from_dict(cfg_dict)
+    dataset = load_dataset(cfg)
+    method, views = build_method(cfg, dataset)
+    result = fit(
+        method,
+        views,
+        dataset.x_train,
+        cfg.train,
+        run_dir,
+        seed=cfg.seed,
+        resume=resume,
+        callbacks=callbacks,
+    )
+    if rank() == 0:
+        (Path(run_dir) / "train_result.json").write_text(json.dumps(vars(result), indent=2))
+
+
+def pretrain(
+    config: ConfigLike = None,
+    run_dir: str | Path = "runs/default",
+    *,
+    resume: bool = True,
+    callbacks: tuple[StepCallback, ...] = (),
+) -> Path:
+    """Train the configured method; returns the run directory (``checkpoints/last.pt``).
+
+    With ``resume=True`` an unfinished run in `run_dir` continues from its checkpoint, and a
+    finished one returns at once. ``train.num_processes > 1`` trains on that many processes
+    (torch.distributed); `callbacks` are then not available.
+    """
+    cfg = as_config(config)
+    run_dir = Path(run_dir)
+    dataset = load_dataset(cfg)
+    build_method(cfg, dataset)  # resolve and validate every section before anything runs
+    _prepare_run_dir(cfg, run_dir, resume)
+    (run_dir / "environment.json").write_text(
+        json.dumps(
+            describe_environment(
+                seed=cfg.seed,
+                device=str(resolve_device(cfg.train.device)),
+                num_processes=cfg.train.num_processes,
+            ),
+            indent=2,
+        )
+    )
+    if cfg.train.num_processes > 1:
+        if callbacks:
+            raise ConfigError("callbacks are not supported with train.num_processes > 1")
+        backend = "nccl" if resolve_device(cfg.train.device).type == "cuda" else "gloo"
+        launch(
+            _pretrain_process,
+            cfg.train.num_processes,
+            (cfg.to_dict(), str(run_dir), resume),
+            backend=backend,
+        )
+    else:
+        _pretrain_process(cfg.to_dict(), str(run_dir), resume, callbacks)
+    return run_dir
+
+
+def load_encoder(run_dir: str | Path) -> tuple[torch.nn.Module, RunConfig, Dataset]:
+    """The trained encoder of a run (eval mode, CPU), with its config and dataset."""
+    cfg = read_config(run_dir)
+    dataset = load_dataset(cfg)
+    method, _ = build_method(cfg, dataset)
+    state = load_checkpoint(Path(run_dir) / "checkpoints" / "last.pt")
+    method.load_state_dict(state["model"])
+    return method.encoder.eval(), cfg, dataset
+
+
+def embed(
+    run_dir: str | Path, *, batch_size: int = 1024, device: str = "auto"
+) -> dict[str, np.ndarray]:
+    """Embed the run's train and test data with its trained encoder -> ``embeddings.npz``."""
+    encoder, _, data = load_encoder(run_dir)
+    dev = resolve_device(device)
+    encoder.to(dev)
+    out = {
+        "train": encode_array(encoder, data.x_train, batch_size, dev),
+        "test": encode_array(encoder, data.x_test, batch_size, dev),
+    }
+    if data.has_labels:
+        out.update(y_train=data.y_train, y_test=data.y_test)
+    np.savez(Path(run_dir) / "embeddings.npz", **out)
+    return out
+
+
+def read_embeddings(run_dir: str | Path) -> dict[str, np.ndarray]:
+    path = Path(run_dir) / "embeddings.npz"
+    if not path.exists():
+        return embed(run_dir)
+    with np.load(path) as archive:
+        return {k: archive[k] for k in archive.files}
+
+
+def build_tokenizer(spec: dict[str, Any], seed: int = 0) -> Tokenizer:
+    return TOKENIZERS.build(spec, seed=seed)
+
+
+def tokenize(run_dir: str | Path, tokenizer: dict[str, Any] | None = None) -> dict[str, float]:
+    """Fit the tokenizer on train embeddings, encode both splits -> tokens.npz + metrics."""
+    run_dir = Path(run_dir)
+    cfg = read_config(run_dir)
+    spec = TOKENIZERS.resolve(tokenizer or cfg.tokenizer, ("seed",))
+    emb = read_embeddings(run_dir)
+    tok = build_tokenizer(spec, cfg.seed).fit(emb["train"])
+    tok.save(run_dir / "tokenizer.npz")
+    codes = {"train_codes": tok.encode(emb["train"]), "test_codes": tok.encode(emb["test"])}
+    np.savez(run_dir / "tokens.npz", **codes, **{k: v for k, v in emb.items() if k[0] == "y"})
+    _, _, mse = tok(emb["test"])
+    metrics = {
+        **token_metrics(codes["test_codes"], tok.num_codes, emb.get("y_test")),
+        "token_dead_codes": float(tok.num_codes - len(np.unique(codes["train_codes"]))),
+        "token_mse": mse,
+    }
+    (run_dir / "token_metrics.json").write_text(
+        json.dumps({"tokenizer": spec, **metrics}, indent=2)
+    )
+    return metrics
+
+
+def evaluate_features(
+    x_train: np.ndarray,
+    y_train: np.ndarray | None,
+    x_test: np.ndarray,
+    y_test: np.ndarray | None,
+    cfg: RunConfig,
+) -> dict[str, float]:
+    """Run every configured evaluator on one pair of (train, test) feature arrays."""
+    out: dict[str, float] = {}
+    for name in cfg.evaluate.evaluators:
+        out.update(
+            EVALUATORS.get(name)(
+                x_train, y_train, x_test, y_test, seed=cfg.seed, knn_k=cfg.evaluate.knn_k
+            )
+        )
+    return out
+
+
+def _raw_baseline(data: Dataset, cfg: RunConfig) -> dict[str, float]:
+    from discotok.evaluators.probes import standardize
+
+    a, b = standardize(
+        data.x_train.reshape(len(data.x_train), -1), data.x_test.reshape(len(data.x_test), -1)
+    )
+    out = evaluate_features(a, data.y_train, b, data.y_test, cfg) if data.has_labels else {}
+    tok = build_tokenizer(cfg.tokenizer, cfg.seed).fit(a)
+    _, test_codes, mse = tok(b)
+    out.update(token_metrics(test_codes, tok.num_codes, data.y_test), token_mse=mse)
+    out["token_dead_codes"] = float(tok.num_codes - len(np.unique(tok.encode(a))))
+    return out
+
+
+def evaluate(run_dir: str | Path) -> dict[str, Any]:
+    """Probe embeddings and tokens (and the raw input as a baseline) -> metrics.json, report."""
+    from discotok.report import write_report
+
+    run_dir = Path(run_dir)
+    cfg = read_config(run_dir)
+    data = load_dataset(cfg)
+    emb = read_embeddings(run_dir)
+    learned: dict[str, float] = {}
+    if data.has_labels:
+        learned = evaluate_features(emb["train"], data.y_train, emb["test"], data.y_test, cfg)
+    tokens_path = run_dir / "token_metrics.json"
+    token_info = json.loads(tokens_path.read_text()) if tokens_path.exists() else None
+    if token_info is None or token_info["tokenizer"] != cfg.tokenizer:
+        tokenize(run_dir)
+        token_info = json.loads(tokens_path.read_text())
+    learned.update({k: v for k, v in token_info.items() if k.startswith("token_")})
+    metrics: dict[str, Any] = {
+        "dataset": cfg.data["name"],
+        "method": cfg.method["name"],
+        "encoder": cfg.encoder["name"],
+        "tokenizer": cfg.tokenizer,
+        "seed": cfg.seed,
+        "num_train": int(len(data.x_train)),
+        "num_test": int(len(data.x_test)),
+        "embedding": learned,
+    }
+    if cfg.evaluate.include_raw:
+        metrics["raw"] = _raw_baseline(data, cfg)
+    result = run_dir / "train_result.json"
+    if result.exists():
+        metrics["train"] = json.loads(result.read_text())
+    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    write_report(run_dir, metrics, data, emb, cfg)
+    return metrics

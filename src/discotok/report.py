@@ -1,0 +1,152 @@
+"""The results table (terminal and markdown) and the run report with its plots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from discotok.config import RunConfig
+from discotok.data.base import Dataset
+from discotok.train.logger import read_log
+
+ROWS = (
+    ("linear_acc", "linear probe accuracy"),
+    ("knn_acc", "kNN accuracy"),
+    ("kmeans_nmi", "k-means NMI"),
+    ("kmeans_ari", "k-means ARI"),
+    ("kmeans_acc", "k-means accuracy (Hungarian)"),
+    ("token_purity", "token purity"),
+    ("token_nmi", "token NMI"),
+    ("token_perplexity", "codebook perplexity"),
+    ("token_dead_codes", "dead codes"),
+)
+
+
+def table_rows(metrics: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    columns = [c for c in ("raw", "embedding") if metrics.get(c)]
+    names = {"raw": "raw input", "embedding": f"{metrics['method']} embedding"}
+    rows = []
+    for key, label in ROWS:
+        if not any(key in metrics[c] for c in columns):
+            continue
+        cells = []
+        for c in columns:
+            value = metrics[c].get(key)
+            fmt = "{:.1f}" if key in ("token_perplexity", "token_dead_codes") else "{:.3f}"
+            cells.append("-" if value is None else fmt.format(value))
+        rows.append([label, *cells])
+    return ["metric", *[names[c] for c in columns]], rows
+
+
+def format_table(metrics: dict[str, Any], markdown: bool = False) -> str:
+    """The raw-vs-learned table, aligned for a terminal or as a markdown table."""
+    header, rows = table_rows(metrics)
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(r) + " |" for r in rows]
+        return "\n".join(lines)
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    fmt = lambda r: "  ".join(  # noqa: E731
+        c.ljust(widths[0]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(r)
+    )
+    return "\n".join([fmt(header), "  ".join("-" * w for w in widths), *map(fmt, rows)])
+
+
+def _map_2d(x: np.ndarray, how: str, seed: int) -> np.ndarray:
+    if how == "pca":
+        from sklearn.decomposition import PCA
+
+        return PCA(2, random_state=seed).fit_transform(x)
+    from sklearn.manifold import TSNE
+
+    perplexity = min(30.0, (len(x) - 1) / 3)  # t-SNE needs perplexity < n
+    return TSNE(
+        2, init="pca", random_state=seed, perplexity=perplexity, max_iter=500
+    ).fit_transform(x)
+
+
+def plot_loss(run_dir: Path) -> Path | None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    log = read_log(run_dir)
+    if not log:
+        return None
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    ax.plot([r["step"] for r in log], [r["loss"] for r in log])
+    ax.set_xlabel("step")
+    ax.set_ylabel("training loss")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path = run_dir / "loss.png"
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_embedding_map(
+    run_dir: Path, data: Dataset, emb: dict[str, np.ndarray], cfg: RunConfig
+) -> Path | None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = min(cfg.evaluate.map_points, len(emb["test"]))
+    pick = np.random.default_rng(cfg.seed).choice(len(emb["test"]), n, replace=False)
+    panels = [("learned embedding", emb["test"][pick])]
+    if cfg.evaluate.include_raw:
+        panels.insert(0, ("raw input", data.x_test[pick].reshape(n, -1)))
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 4.2), squeeze=False)
+    colours = data.y_test[pick] if data.y_test is not None else None
+    for ax, (title, x) in zip(axes[0], panels):
+        xy = _map_2d(x, cfg.evaluate.map, cfg.seed)
+        style = {"c": colours, "cmap": "tab10"} if colours is not None else {}
+        sc = ax.scatter(xy[:, 0], xy[:, 1], s=4, **style)
+        ax.set_title(f"{title} ({cfg.evaluate.map}, test split)")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if colours is not None:
+        fig.colorbar(sc, ax=axes[0].tolist(), label="class")
+    path = run_dir / "embedding_map.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def write_report(
+    run_dir: Path,
+    metrics: dict[str, Any],
+    data: Dataset,
+    emb: dict[str, np.ndarray],
+    cfg: RunConfig,
+) -> Path:
+    """Write ``report.md`` with the metrics table, the loss curve and the 2-D map."""
+    loss_png = plot_loss(run_dir)
+    map_png = plot_embedding_map(run_dir, data, emb, cfg)
+    train = metrics.get("train", {})
+    lines = [
+        f"# discotok run: {metrics['method']} on {metrics['dataset']}",
+        "",
+        f"- encoder: {metrics['encoder']}, seed {metrics['seed']}, "
+        f"{metrics['num_train']} train / {metrics['num_test']} test samples",
+        f"- tokenizer: {metrics['tokenizer']}",
+    ]
+    if train:
+        lines.append(
+            f"- training: {train['steps']} steps, {train['seconds']:.1f} s, "
+            f"{train['samples_per_second']:.0f} samples/s (this invocation)"
+        )
+    lines += ["", format_table(metrics, markdown=True), ""]
+    if loss_png:
+        lines += ["## Training loss", "", f"![loss]({loss_png.name})", ""]
+    if map_png:
+        lines += ["## Embedding map", "", f"![map]({map_png.name})", ""]
+    lines += ["Config: `config.yaml`; environment: `environment.json`; metrics: `metrics.json`."]
+    path = run_dir / "report.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path

@@ -1,0 +1,128 @@
+"""k-means tokens on faiss: fit centroids, encode = nearest centroid, decode = centroid."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from discotok.errors import DataError, check_choice, check_range
+from discotok.registry import TOKENIZERS
+from discotok.tokenizers.base import Tokenizer, check_vectors
+
+INITS = ("kmeans++", "random")
+
+
+def faiss_kmeans(
+    x: np.ndarray,
+    k: int,
+    *,
+    seed: int = 0,
+    niter: int = 25,
+    nredo: int = 1,
+    init: str = "kmeans++",
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Lloyd k-means through faiss; returns (centroids, labels, inertia).
+
+    ``init="kmeans++"`` seeds with scikit-learn's k-means++ (faiss's own init is a random
+    sample, which often merges well-separated clusters); each of `nredo` restarts draws new
+    seeds and the lowest inertia wins.
+    """
+    import faiss
+    from sklearn.cluster import kmeans_plusplus
+
+    check_choice("tokenizer.init", init, INITS)
+    x = check_vectors(x, "k-means input")
+    if k > len(x):
+        raise DataError(f"cannot fit {k} clusters to {len(x)} points; use at most {len(x)}")
+    best: tuple[np.ndarray, np.ndarray, float] | None = None
+    for attempt in range(nredo):
+        km = faiss.Kmeans(
+            x.shape[1], k, niter=niter, seed=seed + attempt, max_points_per_centroid=100000
+        )
+        if init == "kmeans++":
+            start, _ = kmeans_plusplus(x, k, random_state=seed + attempt)
+            km.train(x, init_centroids=np.ascontiguousarray(start, dtype=np.float32))
+        else:
+            km.train(x)
+        distances, labels = km.index.search(x, 1)
+        inertia = float(distances.sum())
+        if best is None or inertia < best[2]:
+            best = (km.centroids.copy(), labels[:, 0].astype(np.int64), inertia)
+    assert best is not None
+    return best
+
+
+@TOKENIZERS.register("kmeans")
+class KMeansTokenizer(Tokenizer):
+    """k-means codebook (faiss): each vector becomes the index of its nearest centroid."""
+
+    kind = "kmeans"
+
+    def __init__(
+        self,
+        codes: int = 64,
+        niter: int = 25,
+        nredo: int = 1,
+        init: str = "kmeans++",
+        seed: int = 0,
+    ) -> None:
+        check_range("tokenizer.codes", codes, 1)
+        check_choice("tokenizer.init", init, INITS)
+        check_range("tokenizer.niter", niter, 1)
+        check_range("tokenizer.nredo", nredo, 1)
+        self.codes = codes
+        self.niter = niter
+        self.nredo = nredo
+        self.init = init
+        self.seed = seed
+        self.centroids: np.ndarray | None = None
+
+    @property
+    def num_codes(self) -> int:
+        return self.codes
+
+    def fit(self, x: np.ndarray) -> KMeansTokenizer:
+        self.centroids, _, _ = faiss_kmeans(
+            x, self.codes, seed=self.seed, niter=self.niter, nredo=self.nredo, init=self.init
+        )
+        return self
+
+    def _fitted(self) -> np.ndarray:
+        if self.centroids is None:
+            raise DataError("the k-means tokenizer is not fitted; call fit(x) first")
+        return self.centroids
+
+    def encode(self, x: np.ndarray) -> np.ndarray:
+        import faiss
+
+        centroids = self._fitted()
+        x = check_vectors(x, "k-means encode", centroids.shape[1])
+        index = faiss.IndexFlatL2(centroids.shape[1])
+        index.add(centroids)
+        return index.search(x, 1)[1][:, 0].astype(np.int64)
+
+    def decode(self, codes: np.ndarray) -> np.ndarray:
+        centroids = self._fitted()
+        codes = np.asarray(codes)
+        if codes.size and (codes.min() < 0 or codes.max() >= len(centroids)):
+            raise DataError(f"codes must lie in [0, {len(centroids) - 1}]")
+        return centroids[codes]
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        return {"centroids": self._fitted()}
+
+    def _options(self) -> dict[str, Any]:
+        return {
+            "codes": self.codes,
+            "niter": self.niter,
+            "nredo": self.nredo,
+            "init": self.init,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def _restore(cls, options: dict[str, Any], arrays: dict[str, np.ndarray]) -> KMeansTokenizer:
+        tok = cls(**options)
+        tok.centroids = arrays["centroids"].astype(np.float32)
+        return tok

@@ -1,0 +1,23 @@
+"""Seconds-long smoke runs of the benchmark scripts, so they keep working."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).parent.parent / "benchmarks"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", ["demo_target.py", "gsimclr_vs_simclr.py"])
+def test_benchmark_script_smoke(script):
+    out = subprocess.run(
+        [sys.executable, str(BENCH / script), "--smoke", "--seeds", "0"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=BENCH,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "linear" in out.stdout

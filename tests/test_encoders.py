@@ -1,0 +1,32 @@
+import pytest
+import torch
+
+from discotok.encoders.cnn1d import CNN1d
+from discotok.encoders.cnn2d import CNN2d
+from discotok.encoders.mlp import MLP
+from discotok.errors import ConfigError
+
+
+@pytest.mark.parametrize(
+    "encoder, shape",
+    [
+        (CNN1d((3, 40), width=8, depth=3, embed_dim=12), (5, 3, 40)),
+        (CNN1d((1, 7), width=8, depth=2, embed_dim=12), (5, 1, 7)),
+        (CNN2d((1, 8, 8), width=8, depth=3, embed_dim=12), (5, 1, 8, 8)),
+        (CNN2d((3, 32, 32), width=4, depth=4, embed_dim=12, norm="layer"), (5, 3, 32, 32)),
+        (MLP((40,), width=16, depth=2, embed_dim=12, norm="none"), (5, 40)),
+    ],
+)
+def test_encoders_embed_to_embed_dim(encoder, shape):
+    out = encoder(torch.randn(shape))
+    assert out.shape == (5, 12) and encoder.embed_dim == 12
+    out.sum().backward()
+
+
+def test_encoders_reject_inputs_they_cannot_take():
+    with pytest.raises(ConfigError, match="cnn1d' needs signals"):
+        CNN1d((1, 8, 8))
+    with pytest.raises(ConfigError, match="8x8 is too small"):
+        CNN2d((1, 8, 8), depth=5)
+    with pytest.raises(ConfigError, match="encoder.norm='group' is not valid"):
+        MLP((4,), norm="group")

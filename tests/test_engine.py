@@ -1,0 +1,106 @@
+import os
+import signal
+
+import numpy as np
+import pytest
+import torch
+from conftest import tiny, weights
+
+from discotok.errors import ConfigError, TrainingDiverged, TrainingInterrupted
+from discotok.pipeline import pretrain
+from discotok.train.batches import distinct_cluster_order, epoch_order
+from discotok.train.logger import read_log
+from discotok.train.schedule import warmup_constant, warmup_cosine
+
+
+def assert_same_weights(a, b):
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+def test_interrupted_run_resumes_to_identical_weights(tmp_path):
+    cfg = tiny(train={"epochs": 3})
+    full = pretrain(cfg, tmp_path / "full")
+
+    def ctrl_c_at_step_5(record):
+        if record["step"] == 5:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    with pytest.raises(TrainingInterrupted, match="interrupted at step 5/15; checkpoint saved"):
+        pretrain(cfg, tmp_path / "cut", callbacks=(ctrl_c_at_step_5,))
+    assert weights(tmp_path / "cut")["step"] == 5
+    pretrain(cfg, tmp_path / "cut")
+    assert_same_weights(weights(full)["model"], weights(tmp_path / "cut")["model"])
+    steps = [r["step"] for r in read_log(tmp_path / "cut")]
+    assert steps == list(range(1, 16))  # no step logged twice after the resume
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
+    def poison_after_step_3(record):
+        if record["step"] == 3:
+            method_params[0].data.fill_(float("nan"))
+
+    from discotok import pipeline
+
+    method_params = []
+    original = pipeline.fit
+
+    def spy_fit(method, *args, **kwargs):
+        method_params.extend(method.parameters())
+        return original(method, *args, **kwargs)
+
+    pipeline.fit = spy_fit
+    try:
+        with pytest.raises(
+            TrainingDiverged, match="loss became nan at step 3.*last good checkpoint"
+        ):
+            pretrain(tiny(), tmp_path, callbacks=(poison_after_step_3,))
+    finally:
+        pipeline.fit = original
+    kept = weights(tmp_path)
+    assert kept["step"] == 2
+    assert all(torch.isfinite(v).all() for v in kept["model"].values() if v.is_floating_point())
+
+
+def test_huge_learning_rate_diverges_cleanly(tmp_path):
+    cfg = tiny(train={"lr": 1e38, "optimizer": "sgd", "checkpoint_every": 1})
+    with pytest.raises(TrainingDiverged, match="Lower train.lr"):
+        pretrain(cfg, tmp_path)
+
+
+def test_batch_larger_than_data_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="256 x 1 process.*more than the 80 training samples"):
+        pretrain(tiny(data={"num_samples": 100}, train={"batch_size": 256}), tmp_path)
+
+
+def test_finished_run_is_not_retrained_and_other_config_is_refused(tmp_path):
+    pretrain(tiny(), tmp_path)
+    before = os.path.getmtime(tmp_path / "checkpoints" / "last.pt")
+    pretrain(tiny(train={"progress": True}), tmp_path)  # runtime-only change: same run
+    assert os.path.getmtime(tmp_path / "checkpoints" / "last.pt") == before
+    with pytest.raises(ConfigError, match=r"another config \(train.lr: 0.004 -> 0.1\)"):
+        pretrain(tiny(train={"lr": 0.1}), tmp_path)
+    pretrain(tiny(train={"lr": 0.1}), tmp_path, resume=False)  # --fresh
+
+
+def test_schedules():
+    assert warmup_cosine(0, 100, 10) == pytest.approx(0.1)
+    assert warmup_cosine(9, 100, 10) == pytest.approx(1.0)
+    assert warmup_cosine(55, 100, 10) == pytest.approx(0.5)
+    assert warmup_cosine(100, 100, 10) == pytest.approx(0.0)
+    assert warmup_constant(50, 100, 10) == 1.0
+
+
+def test_epoch_order_is_a_permutation_and_depends_on_epoch():
+    a, b = epoch_order(50, 0, 0), epoch_order(50, 0, 1)
+    assert sorted(a) == list(range(50)) and not np.array_equal(a, b)
+    assert np.array_equal(a, epoch_order(50, 0, 0))
+
+
+def test_distinct_cluster_order_puts_one_sample_per_cluster_in_a_batch():
+    labels = np.repeat(np.arange(8), 10)  # 8 equal clusters
+    order = distinct_cluster_order(labels, seed=0)
+    assert sorted(order) == list(range(80))
+    for start in range(0, 80, 8):
+        assert len(set(labels[order[start : start + 8]])) == 8

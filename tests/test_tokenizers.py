@@ -1,0 +1,76 @@
+import json
+
+import numpy as np
+import pytest
+
+from discotok.errors import DataError
+from discotok.tokenizers import load_tokenizer
+from discotok.tokenizers.kmeans import KMeansTokenizer, faiss_kmeans
+
+
+def blobs(n=300, k=4, dim=6, seed=0):
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(0, 10, (k, dim))
+    y = rng.integers(0, k, n)
+    return (centers[y] + rng.normal(0, 0.5, (n, dim))).astype(np.float32), y
+
+
+def test_kmeans_recovers_blobs():
+    x, y = blobs()
+    _, labels, _ = faiss_kmeans(x, 4)
+    from sklearn.metrics import adjusted_rand_score
+
+    assert adjusted_rand_score(y, labels) > 0.99
+
+
+def test_encode_decode_save_load_roundtrip(tmp_path):
+    x, _ = blobs()
+    tok = KMeansTokenizer(codes=4).fit(x)
+    codes = tok.encode(x)
+    assert codes.dtype == np.int64 and codes.min() >= 0 and codes.max() < 4
+    quantized, codes2, mse = tok(x)
+    assert np.array_equal(codes, codes2) and quantized.shape == x.shape and mse < 1.0
+    loaded = load_tokenizer(tok.save(tmp_path / "tok.npz"))
+    assert np.array_equal(loaded.encode(x), codes)
+    assert np.allclose(loaded.decode(codes), tok.decode(codes))
+
+
+def test_bad_inputs():
+    x, _ = blobs(n=10)
+    with pytest.raises(DataError, match="cannot fit 20 clusters to 10 points"):
+        KMeansTokenizer(codes=20).fit(x)
+    bad = x.copy()
+    bad[3, 1] = np.nan
+    with pytest.raises(DataError, match=r"1 rows hold NaN or inf \(first: \[3\]\)"):
+        KMeansTokenizer(codes=2).fit(bad)
+    tok = KMeansTokenizer(codes=2).fit(x)
+    with pytest.raises(DataError, match="dimension 5, the tokenizer expects 6"):
+        tok.encode(x[:, :5])
+    with pytest.raises(DataError, match="not fitted"):
+        KMeansTokenizer().encode(x)
+    with pytest.raises(DataError, match=r"codes must lie in \[0, 1\]"):
+        tok.decode(np.array([0, 2]))
+
+
+def test_incompatible_or_corrupt_files(tmp_path):
+    x, _ = blobs(n=20)
+    path = KMeansTokenizer(codes=2).fit(x).save(tmp_path / "t.npz")
+    with np.load(path) as archive:
+        arrays = {k: archive[k] for k in archive.files}
+    meta = json.loads(str(arrays.pop("__meta__")))
+    meta["format_version"] = 99
+    np.savez(tmp_path / "old.npz", __meta__=np.array(json.dumps(meta)), **arrays)
+    with pytest.raises(DataError, match="format version 99; this discotok reads version 1"):
+        load_tokenizer(tmp_path / "old.npz")
+    (tmp_path / "bad.npz").write_bytes(b"garbage")
+    with pytest.raises(DataError, match="corrupt"):
+        load_tokenizer(tmp_path / "bad.npz")
+    with pytest.raises(DataError, match="missing or empty"):
+        load_tokenizer(tmp_path / "none.npz")
+
+
+def test_kmeanspp_seeding_beats_random_init_on_separated_blobs():
+    x, _ = blobs(n=2000, k=30, dim=8, seed=3)
+    plus = [faiss_kmeans(x, 30, seed=s)[2] for s in range(3)]
+    rand = [faiss_kmeans(x, 30, seed=s, init="random")[2] for s in range(3)]
+    assert np.mean(plus) < np.mean(rand)
