@@ -150,3 +150,71 @@ def test_killed_run_keeps_its_checkpoint_and_resumes_to_the_same_weights(tmp_pat
     assert a["step"] == b["step"] == 400
     for key in a["model"]:
         assert torch.equal(a["model"][key], b["model"][key]), key
+
+
+def test_evaluate_keeps_the_users_tokens_and_stale_files_are_cleared(tmp_path):
+    run = pretrain(tiny(), tmp_path / "run")
+    tokenize(run, {"name": "kmeans", "codes": 5})
+    metrics = evaluate(run)
+    assert metrics["tokenizer"]["codes"] == 5  # not replaced by the config's 8
+    assert np.load(run / "tokens.npz")["train_codes"].max() < 5
+    embed(run)  # new embeddings make the old tokens stale
+    assert not (run / "tokens.npz").exists() and not (run / "token_metrics.json").exists()
+    pretrain(tiny(), run, resume=False)
+    assert not (run / "embeddings.npz").exists()
+
+
+def test_config_file_in_the_repo_is_the_demo_config():
+    from discotok.config import load_config
+    from discotok.pipeline import build_method, load_dataset
+
+    shipped = load_config(Path(__file__).parent.parent / "configs" / "mnist1d_simclr.yaml")
+    demo = load_config()
+    for cfg in (shipped, demo):  # resolves views/encoder/method with every default filled in
+        build_method(cfg, load_dataset(cfg))
+    for section in ("data", "views", "encoder", "method", "tokenizer", "train", "seed"):
+        assert getattr(shipped, section) == getattr(demo, section), section
+
+
+def test_image_pipeline_on_digits(tmp_path):
+    cfg = tiny(
+        data={"name": "digits"},
+        encoder={"name": "auto", "width": 8, "depth": 2, "embed_dim": 16},
+        train={"epochs": 1, "batch_size": 128},
+    )
+    cfg["data"] = {"name": "digits"}
+    run = pretrain(cfg, tmp_path)
+    metrics = evaluate(run)
+    assert metrics["encoder"] == "cnn2d"
+    assert 0.1 <= metrics["embedding"]["linear_acc"] <= 1.0
+    assert list((run / "tensorboard").glob("events.out.tfevents.*"))
+
+
+def test_demo_command_prints_the_table_and_reuses_a_finished_run(tmp_path, capsys):
+    args = [
+        "demo",
+        "--run-dir",
+        str(tmp_path),
+        "data.num_samples=400",
+        "train.epochs=1",
+        "train.batch_size=64",
+        "train.progress=false",
+        "encoder.width=8",
+        "tokenizer.codes=8",
+        "evaluate.map=pca",
+    ]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    for row in (
+        "linear probe accuracy",
+        "kNN accuracy",
+        "k-means NMI",
+        "token purity",
+        "codebook perplexity",
+        "dead codes",
+        "raw input",
+        "simclr embedding",
+    ):
+        assert row in out
+    assert main(args) == 0
+    assert "reused the finished run" in capsys.readouterr().out

@@ -88,8 +88,12 @@ def cmd_demo(args: argparse.Namespace) -> None:
         f"({cfg.train.epochs} epochs, batch {cfg.train.batch_size}) -> {run_dir}"
     )
     t0 = time.perf_counter()
+    ckpt = run_dir / "checkpoints" / "last.pt"
+    before = ckpt.stat().st_mtime_ns if ckpt.exists() and not args.fresh else None
     pretrain(cfg, run_dir, resume=not args.fresh)
     t1 = time.perf_counter()
+    if before == ckpt.stat().st_mtime_ns:
+        print(f"(reused the finished run in {run_dir}; --fresh trains again)")
     embed(run_dir)
     metrics = evaluate(run_dir)
     print()

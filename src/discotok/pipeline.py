@@ -37,6 +37,12 @@ from discotok.train.engine import StepCallback, fit, resolve_device
 from discotok.views import DEFAULT_VIEWS
 
 ConfigLike = RunConfig | dict[str, Any] | str | Path | None
+# What each stage writes; a stage that runs again makes everything after it stale.
+DOWNSTREAM = {
+    "pretrain": ("embeddings.npz",),
+    "embed": ("tokenizer.npz", "tokens.npz", "token_metrics.json"),
+    "tokenize": ("metrics.json",),
+}
 # Settings that may change between a run and its resumption without changing its result.
 RUNTIME_ONLY = {"progress", "num_threads", "device", "checkpoint_every", "log_every"}
 
@@ -102,10 +108,19 @@ def _prepare_run_dir(cfg: RunConfig, run_dir: Path, resume: bool) -> None:
                 "choose another run directory or start fresh (--fresh)"
             )
     elif not resume:
-        for stale in ("checkpoints/last.pt", "train_log.csv", "embeddings.npz", "tokens.npz"):
+        for stale in ("checkpoints/last.pt", "train_log.csv", "train_result.json"):
             (run_dir / stale).unlink(missing_ok=True)
+        _clear_after("pretrain", run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     previous.write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+
+
+def _clear_after(stage: str, run_dir: Path) -> None:
+    """Delete the artefacts of every stage after `stage`: they were made from older inputs."""
+    stages = list(DOWNSTREAM)
+    for later in stages[stages.index(stage) :]:
+        for name in DOWNSTREAM[later]:
+            (run_dir / name).unlink(missing_ok=True)
 
 
 def _pretrain_process(
@@ -124,8 +139,9 @@ def _pretrain_process(
         resume=resume,
         callbacks=callbacks,
     )
-    if rank() == 0:
+    if rank() == 0 and result.steps > result.resumed_from_step:  # a finished run stays as is
         (Path(run_dir) / "train_result.json").write_text(json.dumps(vars(result), indent=2))
+        _clear_after("pretrain", Path(run_dir))
 
 
 def pretrain(
@@ -195,6 +211,7 @@ def embed(
     if data.has_labels:
         out.update(y_train=data.y_train, y_test=data.y_test)
     np.savez(Path(run_dir) / "embeddings.npz", **out)
+    _clear_after("embed", Path(run_dir))
     return out
 
 
@@ -217,6 +234,7 @@ def tokenize(run_dir: str | Path, tokenizer: dict[str, Any] | None = None) -> di
     spec = TOKENIZERS.resolve(tokenizer or cfg.tokenizer, ("seed",))
     emb = read_embeddings(run_dir)
     tok = build_tokenizer(spec, cfg.seed).fit(emb["train"])
+    _clear_after("tokenize", run_dir)
     tok.save(run_dir / "tokenizer.npz")
     codes = {"train_codes": tok.encode(emb["train"]), "test_codes": tok.encode(emb["test"])}
     np.savez(run_dir / "tokens.npz", **codes, **{k: v for k, v in emb.items() if k[0] == "y"})
@@ -250,14 +268,14 @@ def evaluate_features(
     return out
 
 
-def _raw_baseline(data: Dataset, cfg: RunConfig) -> dict[str, float]:
+def _raw_baseline(data: Dataset, cfg: RunConfig, tokenizer: dict[str, Any]) -> dict[str, float]:
     from discotok.evaluators.probes import standardize
 
     a, b = standardize(
         data.x_train.reshape(len(data.x_train), -1), data.x_test.reshape(len(data.x_test), -1)
     )
     out = evaluate_features(a, data.y_train, b, data.y_test, cfg) if data.has_labels else {}
-    tok = build_tokenizer(cfg.tokenizer, cfg.seed).fit(a)
+    tok = build_tokenizer(tokenizer, cfg.seed).fit(a)
     _, test_codes, mse = tok(b)
     out.update(token_metrics(test_codes, tok.num_codes, data.y_test), token_mse=mse)
     out["token_dead_codes"] = float(tok.num_codes - len(np.unique(tok.encode(a))))
@@ -276,23 +294,22 @@ def evaluate(run_dir: str | Path) -> dict[str, Any]:
     if data.has_labels:
         learned = evaluate_features(emb["train"], data.y_train, emb["test"], data.y_test, cfg)
     tokens_path = run_dir / "token_metrics.json"
-    token_info = json.loads(tokens_path.read_text()) if tokens_path.exists() else None
-    if token_info is None or token_info["tokenizer"] != cfg.tokenizer:
+    if not tokens_path.exists():  # evaluate the tokens the user made, or make the default ones
         tokenize(run_dir)
-        token_info = json.loads(tokens_path.read_text())
+    token_info = json.loads(tokens_path.read_text())
     learned.update({k: v for k, v in token_info.items() if k.startswith("token_")})
     metrics: dict[str, Any] = {
         "dataset": cfg.data["name"],
         "method": cfg.method["name"],
         "encoder": cfg.encoder["name"],
-        "tokenizer": cfg.tokenizer,
+        "tokenizer": token_info["tokenizer"],
         "seed": cfg.seed,
         "num_train": int(len(data.x_train)),
         "num_test": int(len(data.x_test)),
         "embedding": learned,
     }
     if cfg.evaluate.include_raw:
-        metrics["raw"] = _raw_baseline(data, cfg)
+        metrics["raw"] = _raw_baseline(data, cfg, token_info["tokenizer"])
     result = run_dir / "train_result.json"
     if result.exists():
         metrics["train"] = json.loads(result.read_text())
