@@ -10,14 +10,17 @@ BENCH = Path(__file__).parent.parent / "benchmarks"
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("script", ["demo_target.py", "gsimclr_vs_simclr.py"])
+@pytest.mark.parametrize(
+    "script",
+    ["demo_target.py", "gsimclr_vs_simclr.py", "kmeans_speed.py", "tokenizer_comparison.py"],
+)
 def test_benchmark_script_smoke(script):
     out = subprocess.run(
-        [sys.executable, str(BENCH / script), "--smoke", "--seeds", "0"],
+        [sys.executable, str(BENCH / script), "--smoke"],
         capture_output=True,
         text=True,
         timeout=300,
         cwd=BENCH,
     )
     assert out.returncode == 0, out.stderr[-2000:]
-    assert "linear" in out.stdout
+    assert out.stdout.strip(), out.stderr[-2000:]

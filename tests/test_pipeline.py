@@ -69,7 +69,7 @@ def test_cli_on_the_users_own_unlabelled_npy(tmp_path, capsys):
     assert main(["tokenize", "--run", str(run), "--codes", "6"]) == 0
     assert main(["evaluate", "--run", str(run)]) == 0
     out = capsys.readouterr().out
-    assert "embeddings:" in out and "codebook perplexity" in out
+    assert "embeddings:" in out and "codebook perplexity" in out and "perplexity" in out
     assert np.load(run / "tokens.npz")["train_codes"].max() < 6
 
 

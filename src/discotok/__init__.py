@@ -9,8 +9,9 @@
 from discotok import data, encoders, evaluators, methods, tokenizers, views
 from discotok.config import RunConfig, load_config
 from discotok.errors import ConfigError, DataError, DiscotokError, TrainingDiverged
-from discotok.pipeline import embed, evaluate, load_encoder, pretrain, tokenize
+from discotok.pipeline import embed, evaluate, load_encoder, pretrain
 from discotok.registry import DATASETS, ENCODERS, EVALUATORS, METHODS, TOKENIZERS, VIEWS
+from discotok.tokenization import compare_tokenizers, tokenize
 from discotok.tokenizers import load_tokenizer
 
 __version__ = "0.1.0"
@@ -28,6 +29,7 @@ __all__ = [
     "RunConfig",
     "TrainingDiverged",
     "data",
+    "compare_tokenizers",
     "embed",
     "encoders",
     "evaluate",

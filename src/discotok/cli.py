@@ -7,7 +7,6 @@ e.g. ``discotok pretrain train.epochs=5 method.name=gsimclr``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -55,7 +54,16 @@ def cmd_embed(args: argparse.Namespace) -> None:
 
 def cmd_tokenize(args: argparse.Namespace) -> None:
     from discotok.config import parse_overrides
-    from discotok.pipeline import read_config, tokenize
+    from discotok.report import format_comparison
+    from discotok.tokenization import compare_tokenizers, tokenize
+
+    if args.compare:
+        names = [n.strip() for n in args.compare.split(",") if n.strip()]
+        results = compare_tokenizers(args.run, names, args.codes)
+        print(format_comparison(results))
+        print(f"\ncomparison: {args.run}/token_comparison.json")
+        return
+    from discotok.pipeline import read_config
 
     spec = dict(read_config(args.run).tokenizer)
     if args.tokenizer and args.tokenizer != spec["name"]:
@@ -64,8 +72,8 @@ def cmd_tokenize(args: argparse.Namespace) -> None:
         spec["codes"] = args.codes
     spec.update(parse_overrides(args.overrides).get("tokenizer", {}))
     metrics = tokenize(args.run, spec)
-    print(json.dumps(metrics, indent=2))
-    print(f"tokens: {args.run}/tokens.npz  tokenizer: {args.run}/tokenizer.npz")
+    print(format_comparison({spec["name"]: metrics}))
+    print(f"\ntokens: {args.run}/tokens.npz  tokenizer: {args.run}/tokenizer.npz")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
@@ -143,7 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("tokenize", help="fit a tokenizer on the embeddings and encode them")
     p.add_argument("--run", required=True, help="run directory")
     p.add_argument("--tokenizer", help="tokenizer name (see discotok list)")
-    p.add_argument("--codes", type=int, help="codebook size")
+    p.add_argument("--codes", type=int, help="number of token ids (codebook size)")
+    p.add_argument(
+        "--compare",
+        help="comma-separated families to fit side by side, e.g. kmeans,vq,fsq; prints one table",
+    )
     p.add_argument("overrides", nargs="*", help="tokenizer.key=value")
     p.set_defaults(func=cmd_tokenize)
 

@@ -2,7 +2,7 @@
 
     pretrain(config, run_dir)   dataset -> views -> encoder -> method ==train==> checkpoint
     embed(run_dir)              checkpoint -> embeddings.npz
-    tokenize(run_dir)           embeddings -> tokenizer.npz + tokens.npz
+    tokenize(run_dir)           embeddings -> tokenizer.npz + tokens.npz  (tokenization.py)
     evaluate(run_dir)           embeddings, tokens (and the raw input) -> metrics.json + report.md
 
 Example:
@@ -27,10 +27,8 @@ from discotok.encoders import DEFAULT_ENCODERS
 from discotok.encoders.inference import encode_array
 from discotok.environment import describe_environment
 from discotok.errors import ConfigError, DataError
-from discotok.evaluators.tokens import token_metrics
 from discotok.methods.base import SSLMethod
-from discotok.registry import DATASETS, ENCODERS, EVALUATORS, METHODS, TOKENIZERS, VIEWS
-from discotok.tokenizers.base import Tokenizer
+from discotok.registry import DATASETS, ENCODERS, EVALUATORS, METHODS, VIEWS
 from discotok.train.checkpoint import load_checkpoint
 from discotok.train.distributed import launch, rank
 from discotok.train.engine import StepCallback, fit, resolve_device
@@ -110,12 +108,12 @@ def _prepare_run_dir(cfg: RunConfig, run_dir: Path, resume: bool) -> None:
     elif not resume:
         for stale in ("checkpoints/last.pt", "train_log.csv", "train_result.json"):
             (run_dir / stale).unlink(missing_ok=True)
-        _clear_after("pretrain", run_dir)
+        clear_after("pretrain", run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     previous.write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
 
 
-def _clear_after(stage: str, run_dir: Path) -> None:
+def clear_after(stage: str, run_dir: Path) -> None:
     """Delete the artefacts of every stage after `stage`: they were made from older inputs."""
     stages = list(DOWNSTREAM)
     for later in stages[stages.index(stage) :]:
@@ -141,7 +139,7 @@ def _pretrain_process(
     )
     if rank() == 0 and result.steps > result.resumed_from_step:  # a finished run stays as is
         (Path(run_dir) / "train_result.json").write_text(json.dumps(vars(result), indent=2))
-        _clear_after("pretrain", Path(run_dir))
+        clear_after("pretrain", Path(run_dir))
 
 
 def pretrain(
@@ -211,7 +209,7 @@ def embed(
     if data.has_labels:
         out.update(y_train=data.y_train, y_test=data.y_test)
     np.savez(Path(run_dir) / "embeddings.npz", **out)
-    _clear_after("embed", Path(run_dir))
+    clear_after("embed", Path(run_dir))
     return out
 
 
@@ -221,33 +219,6 @@ def read_embeddings(run_dir: str | Path) -> dict[str, np.ndarray]:
         return embed(run_dir)
     with np.load(path) as archive:
         return {k: archive[k] for k in archive.files}
-
-
-def build_tokenizer(spec: dict[str, Any], seed: int = 0) -> Tokenizer:
-    return TOKENIZERS.build(spec, seed=seed)
-
-
-def tokenize(run_dir: str | Path, tokenizer: dict[str, Any] | None = None) -> dict[str, float]:
-    """Fit the tokenizer on train embeddings, encode both splits -> tokens.npz + metrics."""
-    run_dir = Path(run_dir)
-    cfg = read_config(run_dir)
-    spec = TOKENIZERS.resolve(tokenizer or cfg.tokenizer, ("seed",))
-    emb = read_embeddings(run_dir)
-    tok = build_tokenizer(spec, cfg.seed).fit(emb["train"])
-    _clear_after("tokenize", run_dir)
-    tok.save(run_dir / "tokenizer.npz")
-    codes = {"train_codes": tok.encode(emb["train"]), "test_codes": tok.encode(emb["test"])}
-    np.savez(run_dir / "tokens.npz", **codes, **{k: v for k, v in emb.items() if k[0] == "y"})
-    _, _, mse = tok(emb["test"])
-    metrics = {
-        **token_metrics(codes["test_codes"], tok.num_codes, emb.get("y_test")),
-        "token_dead_codes": float(tok.num_codes - len(np.unique(codes["train_codes"]))),
-        "token_mse": mse,
-    }
-    (run_dir / "token_metrics.json").write_text(
-        json.dumps({"tokenizer": spec, **metrics}, indent=2)
-    )
-    return metrics
 
 
 def evaluate_features(
@@ -268,23 +239,19 @@ def evaluate_features(
     return out
 
 
-def _raw_baseline(data: Dataset, cfg: RunConfig, tokenizer: dict[str, Any]) -> dict[str, float]:
+def _standardized(
+    train: np.ndarray, test: np.ndarray, data: Dataset
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray | None]:
     from discotok.evaluators.probes import standardize
 
-    a, b = standardize(
-        data.x_train.reshape(len(data.x_train), -1), data.x_test.reshape(len(data.x_test), -1)
-    )
-    out = evaluate_features(a, data.y_train, b, data.y_test, cfg) if data.has_labels else {}
-    tok = build_tokenizer(tokenizer, cfg.seed).fit(a)
-    _, test_codes, mse = tok(b)
-    out.update(token_metrics(test_codes, tok.num_codes, data.y_test), token_mse=mse)
-    out["token_dead_codes"] = float(tok.num_codes - len(np.unique(tok.encode(a))))
-    return out
+    a, b = standardize(train, test)
+    return a, data.y_train, b, data.y_test
 
 
 def evaluate(run_dir: str | Path) -> dict[str, Any]:
     """Probe embeddings and tokens (and the raw input as a baseline) -> metrics.json, report."""
     from discotok.report import write_report
+    from discotok.tokenization import raw_token_metrics, tokenize
 
     run_dir = Path(run_dir)
     cfg = read_config(run_dir)
@@ -309,7 +276,13 @@ def evaluate(run_dir: str | Path) -> dict[str, Any]:
         "embedding": learned,
     }
     if cfg.evaluate.include_raw:
-        metrics["raw"] = _raw_baseline(data, cfg, token_info["tokenizer"])
+        raw = {}
+        if data.has_labels:
+            flat_train = data.x_train.reshape(len(data.x_train), -1)
+            flat_test = data.x_test.reshape(len(data.x_test), -1)
+            raw = evaluate_features(*_standardized(flat_train, flat_test, data), cfg)
+        raw.update(raw_token_metrics(data, cfg, token_info["tokenizer"]))
+        metrics["raw"] = raw
     result = run_dir / "train_result.json"
     if result.exists():
         metrics["train"] = json.loads(result.read_text())

@@ -51,13 +51,26 @@ class Registry:
         return doc.splitlines()[0] if doc else ""
 
     def options(self, name: str, context: tuple[str, ...] = ()) -> dict[str, Any]:
-        """The user-settable keyword arguments of an entry and their defaults."""
-        params = inspect.signature(self.get(name)).parameters
-        return {
-            key: (None if p.default is inspect.Parameter.empty else p.default)
-            for key, p in params.items()
-            if key not in context and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
-        }
+        """The user-settable keyword arguments of an entry and their defaults.
+
+        A class constructor that passes ``**kwargs`` on to its base class also accepts the
+        base constructor's arguments; they are followed up the class hierarchy.
+        """
+        entry = self.get(name)
+        chain = [cls.__init__ for cls in entry.__mro__] if inspect.isclass(entry) else [entry]
+        found: dict[str, Any] = {}
+        for fn in chain:
+            if fn is object.__init__:
+                break
+            params = inspect.signature(fn).parameters
+            for key, p in params.items():
+                if key in ("self", *context) or key in found:
+                    continue
+                if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD):
+                    found[key] = None if p.default is inspect.Parameter.empty else p.default
+            if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+                break
+        return found
 
     def resolve(self, spec: dict[str, Any], context: tuple[str, ...] = ()) -> dict[str, Any]:
         """Return `spec` with every default filled in; reject unknown keys by name.

@@ -19,8 +19,21 @@ ROWS = (
     ("kmeans_acc", "k-means accuracy (Hungarian)"),
     ("token_purity", "token purity"),
     ("token_nmi", "token NMI"),
+    ("token_pnmi", "token PNMI"),
     ("token_perplexity", "codebook perplexity"),
     ("token_dead_codes", "dead codes"),
+    ("token_agreement", "token kept under augmentation"),
+)
+COMPARE = (
+    ("token_bits", "bits", "{:.0f}"),
+    ("token_purity", "purity", "{:.3f}"),
+    ("token_nmi", "NMI", "{:.3f}"),
+    ("token_pnmi", "PNMI", "{:.3f}"),
+    ("token_perplexity", "perplexity", "{:.1f}"),
+    ("token_dead_codes", "dead", "{:.0f}"),
+    ("token_mse", "recon. MSE", "{:.3f}"),
+    ("token_agreement", "kept under aug.", "{:.3f}"),
+    ("token_fit_seconds", "fit s", "{:.1f}"),
 )
 
 
@@ -47,11 +60,28 @@ def format_table(metrics: dict[str, Any], markdown: bool = False) -> str:
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(r) + " |" for r in rows]
         return "\n".join(lines)
+    return _align(header, rows)
+
+
+def _align(header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    fmt = lambda r: "  ".join(  # noqa: E731
-        c.ljust(widths[0]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(r)
-    )
-    return "\n".join([fmt(header), "  ".join("-" * w for w in widths), *map(fmt, rows)])
+
+    def line(r: list[str]) -> str:
+        return "  ".join(
+            c.ljust(widths[0]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(r)
+        )
+
+    return "\n".join([line(header), "  ".join("-" * w for w in widths), *map(line, rows)])
+
+
+def format_comparison(results: dict[str, dict[str, float]]) -> str:
+    """One row per tokenizer family, for `discotok tokenize --compare`."""
+    header = ["tokenizer", *[label for _, label, _ in COMPARE]]
+    rows = [
+        [name, *[fmt.format(m[key]) if key in m else "-" for key, _, fmt in COMPARE]]
+        for name, m in results.items()
+    ]
+    return _align(header, rows)
 
 
 def _map_2d(x: np.ndarray, how: str, seed: int) -> np.ndarray:

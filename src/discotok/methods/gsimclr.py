@@ -14,6 +14,8 @@ The number of clusters defaults to the global batch size, as in the paper.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 from torch import nn
@@ -67,17 +69,14 @@ class GSimCLR(SimCLR):
     def __init__(
         self,
         encoder: nn.Module,
-        temperature: float = 0.2,
-        proj_hidden: int = 256,
-        proj_dim: int = 64,
-        head_norm: str = "none",
         pseudo_labels_from: str = "features",
         num_clusters: int = 0,
         refresh_every: int = 1,
         ae_epochs: int = 5,
         ae_noise: float = 0.01,
+        **simclr_options: Any,
     ) -> None:
-        super().__init__(encoder, temperature, proj_hidden, proj_dim, head_norm)
+        super().__init__(encoder, **simclr_options)
         check_choice("method.pseudo_labels_from", pseudo_labels_from, SOURCES)
         check_range("method.num_clusters", num_clusters, 0)
         check_range("method.refresh_every", refresh_every, 1)

@@ -117,6 +117,8 @@ def fit(
     me, procs = rank(), world_size()
     if cfg.num_threads:
         torch.set_num_threads(cfg.num_threads)
+    elif procs > 1 and device.type == "cpu":  # N processes share the cores; spinning threads
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // procs))  # would fight
     global_batch = cfg.batch_size * procs
     n = len(x_train)
     if n < global_batch:

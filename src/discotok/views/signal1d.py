@@ -45,6 +45,27 @@ class SignalViews(nn.Module):
         self.mask_max = mask_max
         self.mask_prob = mask_prob
 
+    def variants(self) -> dict[str, nn.Module]:
+        """One view per augmentation, the others switched off (for robustness metrics)."""
+        off = dict(
+            max_shift=0.0,
+            time_scale=0.0,
+            crop_min=1.0,
+            amplitude=0.0,
+            noise=0.0,
+            mask_max=0.0,
+            mask_prob=0.0,
+        )
+        groups = {
+            "shift": {"max_shift": self.max_shift},
+            "time_scale": {"time_scale": self.time_scale},
+            "crop": {"crop_min": self.crop_min},
+            "amplitude": {"amplitude": self.amplitude},
+            "noise": {"noise": self.noise},
+            "mask": {"mask_max": self.mask_max, "mask_prob": 1.0},
+        }
+        return {name: SignalViews(**{**off, **only}) for name, only in groups.items()}
+
     def _uniform(self, n: int, low: float, high: float, ref: torch.Tensor) -> torch.Tensor:
         return torch.rand(n, device=ref.device, dtype=ref.dtype) * (high - low) + low
 

@@ -20,6 +20,10 @@ class VectorViews(nn.Module):
         self.noise = noise
         self.drop = drop
 
+    def variants(self) -> dict[str, nn.Module]:
+        """One view per augmentation, the other switched off (for robustness metrics)."""
+        return {"noise": VectorViews(self.noise, 0.0), "drop": VectorViews(0.0, self.drop)}
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         keep = (torch.rand_like(x) >= self.drop).to(x.dtype)
         return (x + self.noise * torch.randn_like(x)) * keep

@@ -1,0 +1,91 @@
+"""k-means fit time and inertia: discotok (faiss + k-means++ seeds) vs scikit-learn KMeans.
+
+Data: 100k x 256 float32 vectors from a mixture of 100 anisotropic Gaussians (fixed seed);
+K = 100. Both sides start from k-means++ seeds; scikit-learn runs with its defaults
+(lloyd, max_iter 300, tol 1e-4, n_init 1), discotok with `niter` Lloyd iterations.
+
+    python benchmarks/kmeans_speed.py [--n 100000] [--dim 256] [--k 100] [--smoke]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+from common import write_results
+
+from discotok.tokenizers.kmeans import faiss_kmeans
+
+
+def mixture(n: int, dim: int, k: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(0, 1.0, (k, dim))
+    scales = rng.uniform(0.3, 1.0, (k, dim))
+    y = rng.integers(0, k, n)
+    return (centers[y] + rng.normal(0, 1, (n, dim)) * scales[y]).astype(np.float32)
+
+
+def inertia(x: np.ndarray, centroids: np.ndarray) -> float:
+    import faiss
+
+    index = faiss.IndexFlatL2(x.shape[1])
+    index.add(np.ascontiguousarray(centroids, dtype=np.float32))
+    return float(index.search(x, 1)[0].sum())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--dim", type=int, default=256)
+    parser.add_argument("--k", type=int, default=100)
+    parser.add_argument("--niter", type=int, default=25)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true")
+    args = parser.parse_args()
+    if args.smoke:
+        args.n, args.dim, args.k, args.repeats = 3000, 16, 10, 1
+    from sklearn.cluster import KMeans
+
+    x = mixture(args.n, args.dim, args.k)
+    rows = []
+    for repeat in range(args.repeats):
+        t0 = time.perf_counter()
+        centroids, _, _ = faiss_kmeans(x, args.k, seed=repeat, niter=args.niter)
+        ours = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        sk = KMeans(args.k, init="k-means++", n_init=1, random_state=repeat).fit(x)
+        theirs = time.perf_counter() - t0
+        row = {
+            "repeat": repeat,
+            "discotok_seconds": ours,
+            "sklearn_seconds": theirs,
+            "speedup": theirs / ours,
+            "discotok_inertia": inertia(x, centroids),
+            "sklearn_inertia": inertia(x, sk.cluster_centers_),
+            "sklearn_iterations": int(sk.n_iter_),
+        }
+        row["inertia_ratio"] = row["discotok_inertia"] / row["sklearn_inertia"]
+        rows.append(row)
+        print(
+            f"repeat {repeat}: discotok {ours:.1f} s, scikit-learn {theirs:.1f} s "
+            f"({row['speedup']:.1f}x); inertia ratio {row['inertia_ratio']:.4f}"
+        )
+    speedups = [r["speedup"] for r in rows]
+    ratios = [r["inertia_ratio"] for r in rows]
+    summary = {
+        "median_speedup": float(np.median(speedups)),
+        "min_speedup": float(min(speedups)),
+        "max_inertia_ratio": float(max(ratios)),
+        "target_met": min(speedups) >= 5 and max(ratios) <= 1.0,
+    }
+    print(summary)
+    if not args.smoke:
+        print(
+            "wrote",
+            write_results("kmeans_speed", {"args": vars(args), "runs": rows, "summary": summary}),
+        )
+
+
+if __name__ == "__main__":
+    main()
