@@ -1,12 +1,15 @@
-"""Every tokenizer family on the same MNIST-1D embeddings, at matched bits (256 ids = 8 bits).
+"""Every tokenizer family on the same MNIST-1D features, at matched bits.
 
-Pretrains the demo's SimCLR model (seed 0), embeds, then fits kmeans, vq, rvq (2 x 16),
-fsq (4^4), lfq (8 bits), binary (8 bits) and sparse (256 features) on the train embeddings:
-purity / NMI / PNMI against the digit labels on the test split, perplexity, dead codes,
-reconstruction MSE (in the embedding's units, for every family), token agreement under
-each augmentation, and fit time.
+Pretrains the demo's SimCLR model (seed 0), then fits every family on
+* the pooled 128-d embeddings, 256 ids (8 bits): kmeans, kmeans_minibatch, vq, rvq (2 x 16),
+  fsq (4^4), lfq, binary, sparse (256 features); and
+* the encoder's frame-level features (10 frames of 64-d per signal), 64 ids (6 bits): one
+  token sequence per signal, as for speech units.
+Reported on the test split: purity / NMI / PNMI against the digit labels (frames carry their
+signal's label), perplexity, dead codes, reconstruction MSE (in the input's units),
+token agreement (pooled) or Unit Edit Distance (frames) under each augmentation, fit time.
 
-    python benchmarks/tokenizer_comparison.py [--codes 256] [--smoke]
+    python benchmarks/tokenizer_comparison.py [--codes 256] [--frame-codes 64] [--smoke]
 """
 
 from __future__ import annotations
@@ -21,12 +24,13 @@ from discotok import compare_tokenizers, embed, pretrain
 from discotok.config import RunConfig
 from discotok.report import format_comparison
 
-FAMILIES = ["kmeans", "vq", "rvq", "fsq", "lfq", "binary", "sparse"]
+FAMILIES = ["kmeans", "kmeans_minibatch", "vq", "rvq", "fsq", "lfq", "binary", "sparse"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--codes", type=int, default=256)
+    parser.add_argument("--frame-codes", type=int, default=64)
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
     cfg = RunConfig().to_dict()

@@ -25,9 +25,9 @@ def test_token_agreement_is_one_without_change_and_drops_with_noise():
     x = rng.normal(size=(200, 1, 20)).astype(np.float32)
 
     def flat(v):
-        return v.reshape(len(v), -1)
+        return v.reshape(len(v), -1), np.ones(len(v), dtype=np.int64)
 
-    tok = KMeansTokenizer(codes=8).fit(flat(x))
+    tok = KMeansTokenizer(codes=8).fit(flat(x)[0])
     still = SignalViews(max_shift=0, time_scale=0, crop_min=1.0, amplitude=0, noise=0, mask_max=0)
     loud = SignalViews(max_shift=0, time_scale=0, crop_min=1.0, amplitude=0, noise=3.0, mask_max=0)
     out = token_agreement(flat, tok, x, {"none": still, "noise": loud})
@@ -72,3 +72,28 @@ def test_compare_leaves_the_run_tokens_alone(run, capsys):
 def test_compare_rejects_unknown_family_before_fitting(run):
     with pytest.raises(ConfigError, match="unknown tokenizer 'pq'; valid choices: binary, fsq"):
         compare_tokenizers(run, ["kmeans", "pq"])
+
+
+def test_frame_level_tokens_are_sequences_with_ued(run, capsys):
+    frames = embed(run, frames=True)
+    assert frames["train"].shape == (320 * 20, 16) and (frames["train_lengths"] == 20).all()
+    metrics = tokenize(run, level="frame")
+    with np.load(run / "frame_tokens.npz") as f:
+        assert f["test_codes"].shape == (1600,) and f["test_ids"][:21].tolist() == [0] * 20 + [1]
+    assert 1.0 <= metrics["token_run_length"] <= 20.0
+    assert metrics["token_bits_per_sample"] == pytest.approx(metrics["token_dedup_length"] * 3)
+    assert 0.0 <= metrics["token_ued_shift"] and "token_ued" in metrics
+    assert (run / "tokens.npz").exists()  # the sample-level tokens are untouched
+    assert (
+        main(["tokenize", "--run", str(run), "--frames", "--compare", "kmeans,vq", "--codes", "8"])
+        == 0
+    )
+    assert "UED" in capsys.readouterr().out
+
+
+def test_frames_need_an_encoder_with_a_time_axis(tmp_path):
+    cfg = tiny(encoder={"name": "mlp", "width": 8, "depth": 1, "embed_dim": 8})
+    cfg["encoder"] = {"name": "mlp", "width": 8, "depth": 1, "embed_dim": 8}
+    run = pretrain(cfg, tmp_path)
+    with pytest.raises(ConfigError, match="has no frame-level output"):
+        embed(run, frames=True)

@@ -5,7 +5,7 @@ from discotok.errors import ConfigError, DataError
 from discotok.registry import TOKENIZERS
 from discotok.tokenizers import load_tokenizer
 
-FAMILIES = ["kmeans", "vq", "rvq", "fsq", "lfq", "binary", "sparse"]
+FAMILIES = ["kmeans", "kmeans_minibatch", "bow", "vq", "rvq", "fsq", "lfq", "binary", "sparse"]
 
 
 def blobs(n=400, k=4, dim=8, seed=0):
@@ -17,7 +17,9 @@ def blobs(n=400, k=4, dim=8, seed=0):
 
 def make(name, **options):
     spec = {"name": name, "codes": 16, **options}
-    if name != "kmeans":
+    if name == "kmeans_minibatch":
+        spec["nredo"] = 3
+    elif name not in ("kmeans", "bow"):
         spec.setdefault("epochs", 15)
         spec.setdefault("batch_size", 64)
     return TOKENIZERS.build(spec, seed=0)
@@ -82,3 +84,21 @@ def test_sparse_active_set_starts_with_the_code():
     tok = make("sparse").fit(x)
     top = tok.active_set(x, k=3)
     assert top.shape == (400, 3) and np.array_equal(top[:, 0], tok.encode(x))
+
+
+def test_bag_of_words_histograms():
+    x, y = blobs(n=600)
+    tok = make("bow").fit(x)
+    soft = tok.soft_assign(x[:5])
+    assert np.allclose(soft.sum(1), 1) and np.array_equal(soft.argmax(1), tok.encode(x[:5]))
+    sets = x[:60].reshape(20, 3, 8)
+    hist = tok.bag_of_words(sets)
+    assert hist.shape == (20, 16) and np.allclose(hist.sum(1), 1)
+    same = tok.bag_of_words(x[:60], lengths=np.full(20, 3))
+    assert np.allclose(hist, same)
+    # a set of one blob's points puts its mass on that blob's words
+    one_blob = x[y == 0][:10][None]
+    words_of_blob = set(tok.encode(x[y == 0]))
+    assert tok.bag_of_words(one_blob)[0, sorted(words_of_blob)].sum() > 0.9
+    with pytest.raises(DataError, match="lengths sum to 5 but 60 features"):
+        tok.bag_of_words(x[:60], lengths=np.array([5]))

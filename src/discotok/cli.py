@@ -57,11 +57,13 @@ def cmd_tokenize(args: argparse.Namespace) -> None:
     from discotok.report import format_comparison
     from discotok.tokenization import compare_tokenizers, tokenize
 
+    level = "frame" if args.frames else "sample"
+    prefix = "frame_" if args.frames else ""
     if args.compare:
         names = [n.strip() for n in args.compare.split(",") if n.strip()]
-        results = compare_tokenizers(args.run, names, args.codes)
+        results = compare_tokenizers(args.run, names, args.codes, level=level)
         print(format_comparison(results))
-        print(f"\ncomparison: {args.run}/token_comparison.json")
+        print(f"\ncomparison: {args.run}/{prefix}token_comparison.json")
         return
     from discotok.pipeline import read_config
 
@@ -71,9 +73,9 @@ def cmd_tokenize(args: argparse.Namespace) -> None:
     if args.codes:
         spec["codes"] = args.codes
     spec.update(parse_overrides(args.overrides).get("tokenizer", {}))
-    metrics = tokenize(args.run, spec)
+    metrics = tokenize(args.run, spec, level=level)
     print(format_comparison({spec["name"]: metrics}))
-    print(f"\ntokens: {args.run}/tokens.npz  tokenizer: {args.run}/tokenizer.npz")
+    print(f"\ntokens: {args.run}/{prefix}tokens.npz  tokenizer: {args.run}/{prefix}tokenizer.npz")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
@@ -146,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", required=True, help="run directory")
     p.add_argument("--batch-size", type=int, default=1024)
     p.add_argument("--device", default="auto")
+    p.add_argument("--frames", action="store_true", help="frame-level features (frames.npz)")
     p.set_defaults(func=cmd_embed)
 
     p = sub.add_parser("tokenize", help="fit a tokenizer on the embeddings and encode them")
@@ -155,6 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--compare",
         help="comma-separated families to fit side by side, e.g. kmeans,vq,fsq; prints one table",
+    )
+    p.add_argument(
+        "--frames",
+        action="store_true",
+        help="tokenize frame-level features: one token sequence per sample",
     )
     p.add_argument("overrides", nargs="*", help="tokenizer.key=value")
     p.set_defaults(func=cmd_tokenize)

@@ -35,10 +35,13 @@ from discotok.train.engine import StepCallback, fit, resolve_device
 from discotok.views import DEFAULT_VIEWS
 
 ConfigLike = RunConfig | dict[str, Any] | str | Path | None
-# What each stage writes; a stage that runs again makes everything after it stale.
-DOWNSTREAM = {
-    "pretrain": ("embeddings.npz",),
-    "embed": ("tokenizer.npz", "tokens.npz", "token_metrics.json"),
+# What becomes stale when a stage runs again (its outputs feed these files).
+SAMPLE_TOKENS = ("tokenizer.npz", "tokens.npz", "token_metrics.json", "metrics.json")
+FRAME_TOKENS = ("frame_tokenizer.npz", "frame_tokens.npz", "frame_token_metrics.json")
+STALE = {
+    "pretrain": ("embeddings.npz", "frames.npz", *SAMPLE_TOKENS, *FRAME_TOKENS),
+    "embed": SAMPLE_TOKENS,
+    "embed_frames": FRAME_TOKENS,
     "tokenize": ("metrics.json",),
 }
 # Settings that may change between a run and its resumption without changing its result.
@@ -114,11 +117,9 @@ def _prepare_run_dir(cfg: RunConfig, run_dir: Path, resume: bool) -> None:
 
 
 def clear_after(stage: str, run_dir: Path) -> None:
-    """Delete the artefacts of every stage after `stage`: they were made from older inputs."""
-    stages = list(DOWNSTREAM)
-    for later in stages[stages.index(stage) :]:
-        for name in DOWNSTREAM[later]:
-            (run_dir / name).unlink(missing_ok=True)
+    """Delete what was made from an earlier output of `stage` (see STALE)."""
+    for name in STALE[stage]:
+        (run_dir / name).unlink(missing_ok=True)
 
 
 def _pretrain_process(
@@ -196,27 +197,35 @@ def load_encoder(run_dir: str | Path) -> tuple[torch.nn.Module, RunConfig, Datas
 
 
 def embed(
-    run_dir: str | Path, *, batch_size: int = 1024, device: str = "auto"
+    run_dir: str | Path, *, batch_size: int = 1024, device: str = "auto", frames: bool = False
 ) -> dict[str, np.ndarray]:
-    """Embed the run's train and test data with its trained encoder -> ``embeddings.npz``."""
+    """Embed the run's train and test data with its trained encoder -> ``embeddings.npz``.
+
+    With ``frames=True`` the frame-level features before pooling are written instead
+    (``frames.npz``: ``train``/``test`` of shape (total frames, dim) and ``*_lengths``).
+    """
+    from discotok.encoders.inference import encode_frames
+
     encoder, _, data = load_encoder(run_dir)
     dev = resolve_device(device)
     encoder.to(dev)
-    out = {
-        "train": encode_array(encoder, data.x_train, batch_size, dev),
-        "test": encode_array(encoder, data.x_test, batch_size, dev),
-    }
+    out: dict[str, np.ndarray] = {}
+    for split, x in (("train", data.x_train), ("test", data.x_test)):
+        if frames:
+            out[split], out[f"{split}_lengths"] = encode_frames(encoder, x, batch_size, dev)
+        else:
+            out[split] = encode_array(encoder, x, batch_size, dev)
     if data.has_labels:
         out.update(y_train=data.y_train, y_test=data.y_test)
-    np.savez(Path(run_dir) / "embeddings.npz", **out)
-    clear_after("embed", Path(run_dir))
+    np.savez(Path(run_dir) / ("frames.npz" if frames else "embeddings.npz"), **out)
+    clear_after("embed_frames" if frames else "embed", Path(run_dir))
     return out
 
 
-def read_embeddings(run_dir: str | Path) -> dict[str, np.ndarray]:
-    path = Path(run_dir) / "embeddings.npz"
+def read_embeddings(run_dir: str | Path, frames: bool = False) -> dict[str, np.ndarray]:
+    path = Path(run_dir) / ("frames.npz" if frames else "embeddings.npz")
     if not path.exists():
-        return embed(run_dir)
+        return embed(run_dir, frames=frames)
     with np.load(path) as archive:
         return {k: archive[k] for k in archive.files}
 
@@ -276,7 +285,7 @@ def evaluate(run_dir: str | Path) -> dict[str, Any]:
         "embedding": learned,
     }
     if cfg.evaluate.include_raw:
-        raw = {}
+        raw: dict[str, float] = {}
         if data.has_labels:
             flat_train = data.x_train.reshape(len(data.x_train), -1)
             flat_test = data.x_test.reshape(len(data.x_test), -1)

@@ -33,6 +33,8 @@ COMPARE = (
     ("token_dead_codes", "dead", "{:.0f}"),
     ("token_mse", "recon. MSE", "{:.3f}"),
     ("token_agreement", "kept under aug.", "{:.3f}"),
+    ("token_run_length", "run length", "{:.2f}"),
+    ("token_ued", "UED", "{:.3f}"),
     ("token_fit_seconds", "fit s", "{:.1f}"),
 )
 

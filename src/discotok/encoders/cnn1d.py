@@ -53,3 +53,7 @@ class CNN1d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.pool(self.features(x)).flatten(1))
+
+    def frames(self, x: torch.Tensor) -> torch.Tensor:
+        """Frame-level features before pooling: (n, frames, width), one frame per output step."""
+        return self.features(x).transpose(1, 2)

@@ -83,3 +83,14 @@ def unit_edit_distance(clean: np.ndarray, augmented: np.ndarray) -> float:
     """UED: Levenshtein between the deduplicated sequences / length of the clean one."""
     a, b = dedup(clean), dedup(augmented)
     return levenshtein(a, b) / max(1, len(a))
+
+
+def sequence_metrics(codes: np.ndarray, lengths: np.ndarray, num_codes: int) -> dict[str, float]:
+    """Run length, deduplicated length and bits per sample of concatenated token sequences."""
+    sequences = np.split(np.asarray(codes), np.cumsum(lengths)[:-1])
+    dedup_lengths = np.array([len(dedup(s)) for s in sequences])
+    return {
+        "token_run_length": float(np.sum(lengths) / max(1, dedup_lengths.sum())),
+        "token_dedup_length": float(dedup_lengths.mean()),
+        "token_bits_per_sample": float(dedup_lengths.mean() * np.log2(num_codes)),
+    }

@@ -126,3 +126,50 @@ class KMeansTokenizer(Tokenizer):
         tok = cls(**options)
         tok.centroids = arrays["centroids"].astype(np.float32)
         return tok
+
+
+@TOKENIZERS.register("kmeans_minibatch")
+class MiniBatchKMeansTokenizer(KMeansTokenizer):
+    """The GSLM/HuBERT unit recipe: scikit-learn MiniBatchKMeans, k-means++, batch 10000."""
+
+    kind = "kmeans_minibatch"
+
+    def __init__(
+        self,
+        codes: int = 64,
+        niter: int = 100,
+        nredo: int = 20,
+        batch_size: int = 10000,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(codes=codes, niter=niter, nredo=nredo, seed=seed)
+        check_range("tokenizer.batch_size", batch_size, 1)
+        self.batch_size = batch_size
+
+    def fit(self, x: np.ndarray) -> MiniBatchKMeansTokenizer:
+        from sklearn.cluster import MiniBatchKMeans
+
+        x = check_vectors(x, "k-means input")
+        if self.codes > len(x):
+            raise DataError(
+                f"cannot fit {self.codes} clusters to {len(x)} points; use at most {len(x)}"
+            )
+        km = MiniBatchKMeans(
+            self.codes,
+            init="k-means++",
+            max_iter=self.niter,
+            batch_size=self.batch_size,
+            n_init=self.nredo,
+            random_state=self.seed,
+        ).fit(x)
+        self.centroids = km.cluster_centers_.astype(np.float32)
+        return self
+
+    def _options(self) -> dict[str, Any]:
+        return {
+            "codes": self.codes,
+            "niter": self.niter,
+            "nredo": self.nredo,
+            "batch_size": self.batch_size,
+            "seed": self.seed,
+        }
