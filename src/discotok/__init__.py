@@ -9,7 +9,8 @@
 from discotok import data, encoders, evaluators, methods, tokenizers, views
 from discotok.config import RunConfig, load_config
 from discotok.errors import ConfigError, DataError, DiscotokError, TrainingDiverged
-from discotok.pipeline import embed, evaluate, load_encoder, pretrain
+from discotok.evaluation import evaluate
+from discotok.pipeline import embed, load_encoder, pretrain
 from discotok.registry import DATASETS, ENCODERS, EVALUATORS, METHODS, TOKENIZERS, VIEWS
 from discotok.tokenization import compare_tokenizers, tokenize
 from discotok.tokenizers import load_tokenizer

@@ -79,7 +79,7 @@ def cmd_tokenize(args: argparse.Namespace) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
-    from discotok.pipeline import evaluate
+    from discotok.evaluation import evaluate
     from discotok.report import format_table
 
     metrics = evaluate(args.run)
@@ -88,7 +88,8 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from discotok.pipeline import embed, evaluate, pretrain
+    from discotok.evaluation import evaluate
+    from discotok.pipeline import embed, pretrain
     from discotok.report import format_table
 
     cfg = _config(args)

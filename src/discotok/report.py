@@ -78,9 +78,10 @@ def _align(header: list[str], rows: list[list[str]]) -> str:
 
 def format_comparison(results: dict[str, dict[str, float]]) -> str:
     """One row per tokenizer family, for `discotok tokenize --compare`."""
-    header = ["tokenizer", *[label for _, label, _ in COMPARE]]
+    columns = [c for c in COMPARE if any(c[0] in m for m in results.values())]
+    header = ["tokenizer", *[label for _, label, _ in columns]]
     rows = [
-        [name, *[fmt.format(m[key]) if key in m else "-" for key, _, fmt in COMPARE]]
+        [name, *[fmt.format(m[key]) if key in m else "-" for key, _, fmt in columns]]
         for name, m in results.items()
     ]
     return _align(header, rows)

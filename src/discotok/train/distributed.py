@@ -81,6 +81,8 @@ def _entry(
         LOCAL_RANK=str(local_rank),
         WORLD_SIZE=str(nprocs),
     )
+    if backend == "nccl":  # each process owns one GPU before any collective runs
+        torch.cuda.set_device(local_rank)
     dist.init_process_group(backend, rank=local_rank, world_size=nprocs)
     try:
         fn(*args)

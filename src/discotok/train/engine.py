@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -26,12 +26,14 @@ from tqdm import tqdm
 
 from discotok.config import TrainConfig
 from discotok.errors import ConfigError, TrainingDiverged, TrainingInterrupted
-from discotok.methods.base import SSLMethod
 from discotok.train.batches import epoch_order
 from discotok.train.checkpoint import load_checkpoint, save_checkpoint
 from discotok.train.distributed import is_distributed, rank, world_size
 from discotok.train.logger import RunLogger
 from discotok.train.schedule import warmup_constant, warmup_cosine
+
+if TYPE_CHECKING:  # the engine trains any method; it needs the type only for hints
+    from discotok.methods.base import SSLMethod
 
 StepCallback = Callable[[dict[str, Any]], None]
 

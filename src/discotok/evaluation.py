@@ -1,0 +1,86 @@
+"""The evaluate stage: probes and token metrics on the embedding and on the raw input.
+
+Writes ``metrics.json`` and the report (``report.md``, ``loss.png``, ``embedding_map.png``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from discotok.config import RunConfig
+from discotok.data.base import Dataset
+from discotok.evaluators.probes import standardize
+from discotok.pipeline import load_dataset, read_config, read_embeddings
+from discotok.registry import EVALUATORS
+from discotok.report import write_report
+from discotok.tokenization import raw_token_metrics, tokenize
+
+
+def evaluate_features(
+    x_train: np.ndarray,
+    y_train: np.ndarray | None,
+    x_test: np.ndarray,
+    y_test: np.ndarray | None,
+    cfg: RunConfig,
+) -> dict[str, float]:
+    """Run every configured evaluator on one pair of (train, test) feature arrays."""
+    out: dict[str, float] = {}
+    for name in cfg.evaluate.evaluators:
+        out.update(
+            EVALUATORS.get(name)(
+                x_train, y_train, x_test, y_test, seed=cfg.seed, knn_k=cfg.evaluate.knn_k
+            )
+        )
+    return out
+
+
+def _standardized(
+    train: np.ndarray, test: np.ndarray, data: Dataset
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray | None]:
+    a, b = standardize(train, test)
+    return a, data.y_train, b, data.y_test
+
+
+def evaluate(run_dir: str | Path) -> dict[str, Any]:
+    """Probe embeddings and tokens (and the raw input as a baseline) -> metrics.json, report."""
+
+    run_dir = Path(run_dir)
+    cfg = read_config(run_dir)
+    data = load_dataset(cfg)
+    emb = read_embeddings(run_dir)
+    learned: dict[str, float] = {}
+    if data.has_labels:
+        learned = evaluate_features(emb["train"], data.y_train, emb["test"], data.y_test, cfg)
+    tokens_path = run_dir / "token_metrics.json"
+    if not tokens_path.exists():  # evaluate the tokens the user made, or make the default ones
+        tokenize(run_dir)
+    token_info = json.loads(tokens_path.read_text())
+    learned.update({k: v for k, v in token_info.items() if k.startswith("token_")})
+    metrics: dict[str, Any] = {
+        "dataset": cfg.data["name"],
+        "method": cfg.method["name"],
+        "encoder": cfg.encoder["name"],
+        "tokenizer": token_info["tokenizer"],
+        "seed": cfg.seed,
+        "num_train": int(len(data.x_train)),
+        "num_test": int(len(data.x_test)),
+        "embedding": learned,
+    }
+    if cfg.evaluate.include_raw:
+        raw: dict[str, float] = {}
+        if data.has_labels:
+            flat_train = data.x_train.reshape(len(data.x_train), -1)
+            flat_test = data.x_test.reshape(len(data.x_test), -1)
+            raw = evaluate_features(*_standardized(flat_train, flat_test, data), cfg)
+        raw.update(raw_token_metrics(data, cfg, token_info["tokenizer"]))
+        metrics["raw"] = raw
+    result = run_dir / "train_result.json"
+    if result.exists():
+        metrics["train"] = json.loads(result.read_text())
+    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    write_report(run_dir, metrics, data, emb, cfg)
+    return metrics
