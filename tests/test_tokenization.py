@@ -70,7 +70,7 @@ def test_compare_leaves_the_run_tokens_alone(run, capsys):
 
 
 def test_compare_rejects_unknown_family_before_fitting(run):
-    with pytest.raises(ConfigError, match="unknown tokenizer 'pq'; valid choices: binary, fsq"):
+    with pytest.raises(ConfigError, match="unknown tokenizer 'pq'; valid choices: binary, bow"):
         compare_tokenizers(run, ["kmeans", "pq"])
 
 

@@ -74,3 +74,27 @@ def test_kmeanspp_seeding_beats_random_init_on_separated_blobs():
     plus = [faiss_kmeans(x, 30, seed=s)[2] for s in range(3)]
     rand = [faiss_kmeans(x, 30, seed=s, init="random")[2] for s in range(3)]
     assert np.mean(plus) < np.mean(rand)
+
+
+def test_own_kmeanspp_seeds_as_well_as_scikit_learns():
+    from sklearn.cluster import kmeans_plusplus as sk_plusplus
+
+    from discotok.tokenizers.kmeans import kmeans_plusplus
+
+    x, _ = blobs(n=3000, k=40, dim=16, seed=4)
+
+    def potential(centers):
+        return ((x[:, None, :] - centers[None]) ** 2).sum(-1).min(1).sum()
+
+    ours = np.mean([potential(kmeans_plusplus(x, 40, seed)) for seed in range(5)])
+    theirs = np.mean([potential(sk_plusplus(x, 40, random_state=seed)[0]) for seed in range(5)])
+    assert ours < 1.1 * theirs
+
+
+def test_sampled_fit_assigns_every_point():
+    x, y = blobs(n=5000, k=5, dim=4)
+    centroids, labels, inertia = faiss_kmeans(x, 5, max_points_per_centroid=50)  # fits on 250
+    assert labels.shape == (5000,) and len(np.unique(labels)) == 5
+    from sklearn.metrics import adjusted_rand_score
+
+    assert adjusted_rand_score(y, labels) > 0.99
