@@ -12,6 +12,8 @@ from discotok import embed, evaluate, pretrain
 from discotok.environment import describe_environment
 
 RESULTS = Path(__file__).parent / "results"
+# Captured when the benchmark starts: the code that runs is the code of this moment.
+START_ENVIRONMENT = describe_environment()
 
 
 def run_pipeline(config: dict[str, Any], run_dir: Path) -> dict[str, Any]:
@@ -36,6 +38,6 @@ def mean_std(values: list[float]) -> dict[str, float]:
 def write_results(name: str, payload: dict[str, Any]) -> Path:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
-    payload = {"environment": describe_environment(), **payload}
+    payload = {"environment": START_ENVIRONMENT, **payload}
     path.write_text(json.dumps(payload, indent=2) + "\n")
     return path

@@ -38,26 +38,26 @@ def main() -> None:
     if args.smoke:
         cfg["data"] = {"name": "mnist1d", "num_samples": 600}
         cfg["train"]["epochs"] = 1
-        args.codes = 16
+        args.codes = args.frame_codes = 16
     with tempfile.TemporaryDirectory() as tmp:
         run = pretrain(cfg, Path(tmp) / "run")
         embed(run)
-        results = compare_tokenizers(run, FAMILIES, args.codes)
-    table = format_comparison(results)
-    print(table)
+        embed(run, frames=True)
+        pooled = compare_tokenizers(run, FAMILIES, args.codes)
+        frames = compare_tokenizers(run, FAMILIES, args.frame_codes, level="frame")
+    tables = {"pooled": format_comparison(pooled), "frames": format_comparison(frames)}
+    for level, table in tables.items():
+        print(f"\n{level}:\n{table}")
     if not args.smoke:
-        print(
-            "wrote",
-            write_results(
-                "tokenizer_comparison",
-                {
-                    "codes": args.codes,
-                    "config": cfg,
-                    "results": results,
-                    "table": table.splitlines(),
-                },
-            ),
-        )
+        payload = {
+            "codes": args.codes,
+            "frame_codes": args.frame_codes,
+            "config": cfg,
+            "pooled": pooled,
+            "frames": frames,
+            "tables": {level: table.splitlines() for level, table in tables.items()},
+        }
+        print("wrote", write_results("tokenizer_comparison", payload))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 from torch import nn
@@ -10,27 +12,37 @@ from discotok.errors import ConfigError
 
 
 @torch.no_grad()
+def _batched(
+    fn: Callable[[torch.Tensor], torch.Tensor],
+    encoder: nn.Module,
+    x: np.ndarray | torch.Tensor,
+    batch_size: int,
+    device: str | torch.device,
+) -> torch.Tensor:
+    """``fn`` over `x` in batches with `encoder` in eval mode; its mode is restored after."""
+    was_training = encoder.training
+    encoder.eval()
+    try:
+        data = torch.as_tensor(x, dtype=torch.float32)
+        outs = [
+            fn(data[i : i + batch_size].to(device)).float().cpu()
+            for i in range(0, len(data), batch_size)
+        ]
+    finally:
+        encoder.train(was_training)
+    return torch.cat(outs)
+
+
 def encode_array(
     encoder: nn.Module,
     x: np.ndarray | torch.Tensor,
     batch_size: int = 1024,
     device: str | torch.device = "cpu",
 ) -> np.ndarray:
-    """Embed `x` (n, ...) with `encoder` in eval mode; restores the encoder's mode afterwards."""
-    was_training = encoder.training
-    encoder.eval()
-    try:
-        data = torch.as_tensor(x, dtype=torch.float32)
-        outs = [
-            encoder(data[i : i + batch_size].to(device)).float().cpu()
-            for i in range(0, len(data), batch_size)
-        ]
-    finally:
-        encoder.train(was_training)
-    return torch.cat(outs).numpy()
+    """Embed `x` (n, ...) with `encoder`: (n, embed_dim)."""
+    return _batched(encoder, encoder, x, batch_size, device).numpy()
 
 
-@torch.no_grad()
 def encode_frames(
     encoder: nn.Module,
     x: np.ndarray | torch.Tensor,
@@ -43,16 +55,7 @@ def encode_frames(
             f"encoder {type(encoder).__name__} has no frame-level output; frame tokens need an "
             "encoder that keeps a time axis (cnn1d)"
         )
-    was_training = encoder.training
-    encoder.eval()
-    try:
-        data = torch.as_tensor(x, dtype=torch.float32)
-        outs = [
-            encoder.frames(data[i : i + batch_size].to(device)).float().cpu()
-            for i in range(0, len(data), batch_size)
-        ]
-    finally:
-        encoder.train(was_training)
-    frames = torch.cat(outs)  # fixed-length inputs give the same frame count per sample
+    frames = _batched(encoder.frames, encoder, x, batch_size, device)
+    # fixed-length inputs give every sample the same number of frames
     lengths = np.full(len(frames), frames.shape[1], dtype=np.int64)
     return frames.reshape(-1, frames.shape[-1]).numpy(), lengths

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -24,6 +25,26 @@ def augment_array(view: nn.Module, x: np.ndarray, seed: int, batch_size: int = 2
 Featurize = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
+def _per_augmentation(
+    featurize: Featurize,
+    x: np.ndarray,
+    variants: dict[str, nn.Module],
+    seed: int,
+    tokens: Callable[[np.ndarray, np.ndarray], Any],
+    score: Callable[[Any, Any], float],
+    name: str,
+) -> dict[str, float]:
+    """``score(clean tokens, augmented tokens)`` for each augmentation, and their mean."""
+    clean = tokens(*featurize(x))
+    out = {
+        f"{name}_{aug}": score(clean, tokens(*featurize(augment_array(view, x, seed + i))))
+        for i, (aug, view) in enumerate(variants.items())
+    }
+    if out:
+        out[name] = float(np.mean(list(out.values())))
+    return out
+
+
 def token_agreement(
     featurize: Featurize,
     tokenizer: Tokenizer,
@@ -33,17 +54,17 @@ def token_agreement(
 ) -> dict[str, float]:
     """Share of samples whose token is unchanged under each augmentation, and their mean.
 
-    `featurize` maps raw samples to the vectors the tokenizer was fitted on (the trained
-    encoder, or the standardized raw input for the baseline).
+    `featurize` maps raw samples to (vectors, lengths) as the tokenizer was fitted on them
+    (the trained encoder, or the standardized raw input for the baseline).
     """
-    clean = tokenizer.encode(featurize(x)[0])
-    out: dict[str, float] = {}
-    for i, (name, view) in enumerate(variants.items()):
-        codes = tokenizer.encode(featurize(augment_array(view, x, seed + i))[0])
-        out[f"token_agreement_{name}"] = float((codes == clean).mean())
-    if out:
-        out["token_agreement"] = float(np.mean(list(out.values())))
-    return out
+
+    def codes(vectors: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        return tokenizer.encode(vectors)
+
+    def agreement(clean: np.ndarray, augmented: np.ndarray) -> float:
+        return float((clean == augmented).mean())
+
+    return _per_augmentation(featurize, x, variants, seed, codes, agreement, "token_agreement")
 
 
 def sequence_robustness(
@@ -59,13 +80,7 @@ def sequence_robustness(
     def sequences(vectors: np.ndarray, lengths: np.ndarray) -> list[np.ndarray]:
         return np.split(tokenizer.encode(vectors), np.cumsum(lengths)[:-1])
 
-    clean = sequences(*featurize(x))
-    out: dict[str, float] = {}
-    for i, (name, view) in enumerate(variants.items()):
-        augmented = sequences(*featurize(augment_array(view, x, seed + i)))
-        out[f"token_ued_{name}"] = float(
-            np.mean([unit_edit_distance(a, b) for a, b in zip(clean, augmented)])
-        )
-    if out:
-        out["token_ued"] = float(np.mean(list(out.values())))
-    return out
+    def ued(clean: list[np.ndarray], augmented: list[np.ndarray]) -> float:
+        return float(np.mean([unit_edit_distance(a, b) for a, b in zip(clean, augmented)]))
+
+    return _per_augmentation(featurize, x, variants, seed, sequences, ued, "token_ued")
