@@ -64,7 +64,7 @@ def test_rvq_codes_must_split_evenly_into_levels():
 @pytest.mark.parametrize("name", ["vq", "binary", "sparse"])
 def test_trainable_families_reject_bad_input(name):
     x, _ = blobs(n=40)
-    with pytest.raises(DataError, match="cannot learn 64 codes from 40 vectors"):
+    with pytest.raises(DataError, match="cannot fit 64 codes to 40 vectors; lower tokenizer.codes"):
         make(name, codes=64).fit(x)
     bad = x.copy()
     bad[2] = np.inf

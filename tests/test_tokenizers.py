@@ -37,7 +37,7 @@ def test_encode_decode_save_load_roundtrip(tmp_path):
 
 def test_bad_inputs():
     x, _ = blobs(n=10)
-    with pytest.raises(DataError, match="cannot fit 20 clusters to 10 points"):
+    with pytest.raises(DataError, match="cannot fit 20 codes to 10 vectors; lower tokenizer.codes"):
         KMeansTokenizer(codes=20).fit(x)
     bad = x.copy()
     bad[3, 1] = np.nan

@@ -39,6 +39,14 @@ def check_vectors(x: np.ndarray, where: str, dim: int | None = None) -> np.ndarr
     return np.ascontiguousarray(x, dtype=np.float32)
 
 
+def check_codebook_size(codes: int, n: int) -> None:
+    """Refuse a codebook larger than the data it is fitted on."""
+    if codes > n:
+        raise DataError(
+            f"cannot fit {codes} codes to {n} vectors; lower tokenizer.codes to at most {n}"
+        )
+
+
 class Tokenizer:
     """Base class. Subclasses set ``kind`` and implement fit/encode/decode/_arrays/_restore."""
 
@@ -56,6 +64,11 @@ class Tokenizer:
 
     def decode(self, codes: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def check_codes(self, codes: np.ndarray) -> None:
+        """Refuse ids outside [0, num_codes)."""
+        if codes.size and (codes.min() < 0 or codes.max() >= self.num_codes):
+            raise DataError(f"codes must lie in [0, {self.num_codes - 1}]")
 
     def __call__(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         """``quantized, codes, mse = tok(x)``: the uniform quantizer interface."""

@@ -8,7 +8,7 @@ import numpy as np
 
 from discotok.errors import DataError, check_choice, check_range
 from discotok.registry import TOKENIZERS
-from discotok.tokenizers.base import Tokenizer, check_vectors
+from discotok.tokenizers.base import Tokenizer, check_codebook_size, check_vectors
 
 INITS = ("kmeans++", "random")
 
@@ -65,8 +65,7 @@ def faiss_kmeans(
 
     check_choice("tokenizer.init", init, INITS)
     x = check_vectors(x, "k-means input")
-    if k > len(x):
-        raise DataError(f"cannot fit {k} clusters to {len(x)} points; use at most {len(x)}")
+    check_codebook_size(k, len(x))
     best: tuple[np.ndarray, np.ndarray, float] | None = None
     for attempt in range(nredo):
         sample = x
@@ -141,8 +140,7 @@ class KMeansTokenizer(Tokenizer):
     def decode(self, codes: np.ndarray) -> np.ndarray:
         centroids = self._fitted()
         codes = np.asarray(codes)
-        if codes.size and (codes.min() < 0 or codes.max() >= len(centroids)):
-            raise DataError(f"codes must lie in [0, {len(centroids) - 1}]")
+        self.check_codes(codes)
         return centroids[codes]
 
     def _arrays(self) -> dict[str, np.ndarray]:
@@ -186,10 +184,7 @@ class MiniBatchKMeansTokenizer(KMeansTokenizer):
         from sklearn.cluster import MiniBatchKMeans
 
         x = check_vectors(x, "k-means input")
-        if self.codes > len(x):
-            raise DataError(
-                f"cannot fit {self.codes} clusters to {len(x)} points; use at most {len(x)}"
-            )
+        check_codebook_size(self.codes, len(x))
         km = MiniBatchKMeans(
             self.codes,
             init="k-means++",

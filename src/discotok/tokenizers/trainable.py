@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from discotok.errors import ConfigError, DataError, check_range
-from discotok.tokenizers.base import Tokenizer, check_vectors
+from discotok.tokenizers.base import Tokenizer, check_codebook_size, check_vectors
 
 
 class TokenizerNet(nn.Module):
@@ -88,11 +88,7 @@ class TrainableTokenizer(Tokenizer):
 
     def fit(self, x: np.ndarray) -> TrainableTokenizer:
         x = check_vectors(x, f"{self.kind} fit")
-        if len(x) < self.codes:
-            raise DataError(
-                f"cannot learn {self.codes} codes from {len(x)} vectors; lower tokenizer.codes "
-                f"to at most {len(x)}"
-            )
+        check_codebook_size(self.codes, len(x))
         self.mean = x.mean(0)
         self.std = x.std(0).clip(1e-6)
         data = torch.from_numpy((x - self.mean) / self.std)
@@ -142,10 +138,6 @@ class TrainableTokenizer(Tokenizer):
         self.check_codes(codes)
         recon = net.decode(torch.from_numpy(codes.astype(np.int64))).numpy()
         return recon * self.std + self.mean
-
-    def check_codes(self, codes: np.ndarray) -> None:
-        if codes.size and (codes.min() < 0 or codes.max() >= self.num_codes):
-            raise DataError(f"codes must lie in [0, {self.num_codes - 1}]")
 
     def _arrays(self) -> dict[str, np.ndarray]:
         net = self._ready()
