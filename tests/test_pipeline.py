@@ -98,7 +98,7 @@ def _start(run_dir, *extra):
         "--run-dir",
         str(run_dir),
         "data.num_samples=2000",
-        "train.epochs=8",
+        "train.epochs=16",
         "train.batch_size=32",
         "train.checkpoint_every=10",
         "train.progress=false",
@@ -131,7 +131,7 @@ def test_ctrl_c_on_the_cli_saves_and_says_how_to_resume(tmp_path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert "checkpoint saved" in err and "Run the same command again to resume" in err
-    assert 10 <= weights(tmp_path)["step"] < 2500
+    assert 10 <= weights(tmp_path)["step"] < 800  # stopped before the end
 
 
 @pytest.mark.slow
@@ -141,13 +141,13 @@ def test_killed_run_keeps_its_checkpoint_and_resumes_to_the_same_weights(tmp_pat
     proc.kill()  # SIGKILL: no chance to save; the last periodic checkpoint must be whole
     proc.wait()
     step = weights(tmp_path / "killed")["step"]
-    assert step % 10 == 0 and step < 400
+    assert step % 10 == 0 and step < 800
     for run in ("killed", "straight"):
         finisher = _start(tmp_path / run)
         _, err = finisher.communicate(timeout=300)
         assert finisher.returncode == 0, err
     a, b = weights(tmp_path / "killed"), weights(tmp_path / "straight")
-    assert a["step"] == b["step"] == 400
+    assert a["step"] == b["step"] == 800
     for key in a["model"]:
         assert torch.equal(a["model"][key], b["model"][key]), key
 
