@@ -55,10 +55,10 @@ def cmd_embed(args: argparse.Namespace) -> None:
 def cmd_tokenize(args: argparse.Namespace) -> None:
     from discotok.config import parse_overrides
     from discotok.report import format_comparison
-    from discotok.tokenization import compare_tokenizers, tokenize
+    from discotok.tokenization import compare_tokenizers, tokenize, tokens_prefix
 
     level = "frame" if args.frames else "sample"
-    prefix = "frame_" if args.frames else ""
+    prefix = tokens_prefix(level)
     if args.compare:
         names = [n.strip() for n in args.compare.split(",") if n.strip()]
         results = compare_tokenizers(args.run, names, args.codes, level=level)

@@ -12,12 +12,10 @@ from typing import Any
 import numpy as np
 
 from discotok.config import RunConfig
-from discotok.data.base import Dataset
-from discotok.evaluators.probes import standardize
 from discotok.pipeline import load_dataset, read_config, read_embeddings
 from discotok.registry import EVALUATORS
 from discotok.report import write_report
-from discotok.tokenization import raw_token_metrics, tokenize
+from discotok.tokenization import raw_input, raw_token_metrics, tokenize
 
 
 def evaluate_features(
@@ -38,16 +36,8 @@ def evaluate_features(
     return out
 
 
-def _standardized(
-    train: np.ndarray, test: np.ndarray, data: Dataset
-) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray | None]:
-    a, b = standardize(train, test)
-    return a, data.y_train, b, data.y_test
-
-
 def evaluate(run_dir: str | Path) -> dict[str, Any]:
     """Probe embeddings and tokens (and the raw input as a baseline) -> metrics.json, report."""
-
     run_dir = Path(run_dir)
     cfg = read_config(run_dir)
     data = load_dataset(cfg)
@@ -70,13 +60,12 @@ def evaluate(run_dir: str | Path) -> dict[str, Any]:
         "num_test": int(len(data.x_test)),
         "embedding": learned,
     }
-    if cfg.evaluate.include_raw:
+    if cfg.evaluate.include_raw:  # the same probes and tokenizer on the standardized input
+        inp = raw_input(data)
         raw: dict[str, float] = {}
         if data.has_labels:
-            flat_train = data.x_train.reshape(len(data.x_train), -1)
-            flat_test = data.x_test.reshape(len(data.x_test), -1)
-            raw = evaluate_features(*_standardized(flat_train, flat_test, data), cfg)
-        raw.update(raw_token_metrics(data, cfg, token_info["tokenizer"]))
+            raw = evaluate_features(inp.train, data.y_train, inp.test, data.y_test, cfg)
+        raw.update(raw_token_metrics(inp, cfg, token_info["tokenizer"]))
         metrics["raw"] = raw
     result = run_dir / "train_result.json"
     if result.exists():

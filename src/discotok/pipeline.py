@@ -25,7 +25,7 @@ import yaml
 from discotok.config import RunConfig, load_config, resolve
 from discotok.data.base import Dataset
 from discotok.encoders import DEFAULT_ENCODERS
-from discotok.encoders.inference import encode_array
+from discotok.encoders.inference import encode_array, encode_frames
 from discotok.environment import describe_environment
 from discotok.errors import ConfigError, DataError
 from discotok.methods.base import SSLMethod
@@ -205,8 +205,6 @@ def embed(
     With ``frames=True`` the frame-level features before pooling are written instead
     (``frames.npz``: ``train``/``test`` of shape (total frames, dim) and ``*_lengths``).
     """
-    from discotok.encoders.inference import encode_frames
-
     encoder, _, data = load_encoder(run_dir)
     dev = resolve_device(device)
     encoder.to(dev)

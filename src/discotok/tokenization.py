@@ -27,10 +27,10 @@ from discotok.config import RunConfig
 from discotok.data.base import Dataset
 from discotok.encoders.inference import encode_array, encode_frames
 from discotok.errors import check_choice
-from discotok.evaluators.probes import standardize
+from discotok.evaluators.probes import fit_standardizer
 from discotok.evaluators.robustness import sequence_robustness, token_agreement
 from discotok.evaluators.tokens import sequence_metrics, token_metrics
-from discotok.pipeline import clear_after, load_dataset, load_encoder, read_config, read_embeddings
+from discotok.pipeline import clear_after, load_encoder, read_config, read_embeddings
 from discotok.registry import TOKENIZERS, VIEWS
 from discotok.tokenizers.base import Tokenizer
 
@@ -50,6 +50,12 @@ class TokenInput:
     y_train: np.ndarray | None  # per sample
     y_test: np.ndarray | None
     featurize: Featurize  # raw samples -> (vectors, lengths), for robustness
+    x_test: np.ndarray  # the raw test samples that `test` was made from
+
+
+def tokens_prefix(level: str) -> str:
+    """File-name prefix of a level's token files: tokens.npz or frame_tokens.npz."""
+    return "frame_" if level == "frame" else ""
 
 
 def build_tokenizer(spec: dict[str, Any], seed: int = 0) -> Tokenizer:
@@ -63,7 +69,7 @@ def _per_token(labels: np.ndarray | None, lengths: np.ndarray) -> np.ndarray | N
 def _run_input(run_dir: Path, level: str) -> TokenInput:
     check_choice("level", level, LEVELS)
     emb = read_embeddings(run_dir, frames=level == "frame")
-    encoder, _, _ = load_encoder(run_dir)
+    encoder, _, data = load_encoder(run_dir)
 
     def featurize(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if level == "frame":
@@ -79,49 +85,62 @@ def _run_input(run_dir: Path, level: str) -> TokenInput:
         emb.get("y_train"),
         emb.get("y_test"),
         featurize,
+        data.x_test,
     )
 
 
-def _raw_input(data: Dataset) -> TokenInput:
-    """The standardized, flattened input as the vectors: the baseline for sample tokens."""
-    flat_train = data.x_train.reshape(len(data.x_train), -1)
-    a, b = standardize(flat_train, data.x_test.reshape(len(data.x_test), -1))
-    mean, std = flat_train.mean(0), flat_train.std(0)
-    std[std < 1e-8] = 1.0
+def raw_input(data: Dataset) -> TokenInput:
+    """The flattened input, standardized with the train split's statistics: the baseline."""
+    mean, std = fit_standardizer(data.x_train.reshape(len(data.x_train), -1))
 
     def featurize(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return (x.reshape(len(x), -1) - mean) / std, np.ones(len(x), dtype=np.int64)
 
-    ones_train, ones_test = np.ones(len(a), np.int64), np.ones(len(b), np.int64)
-    return TokenInput(a, b, ones_train, ones_test, data.y_train, data.y_test, featurize)
+    (a, ones_train), (b, ones_test) = featurize(data.x_train), featurize(data.x_test)
+    return TokenInput(
+        a, b, ones_train, ones_test, data.y_train, data.y_test, featurize, data.x_test
+    )
+
+
+def encode_splits(tok: Tokenizer, inp: TokenInput) -> dict[str, np.ndarray]:
+    return {"train": tok.encode(inp.train), "test": tok.encode(inp.test)}
 
 
 def measure(
-    tok: Tokenizer, inp: TokenInput, cfg: RunConfig, data: Dataset, robustness: bool = True
+    tok: Tokenizer,
+    inp: TokenInput,
+    cfg: RunConfig,
+    robustness: bool = True,
+    codes: dict[str, np.ndarray] | None = None,
 ) -> dict[str, float]:
-    """Token metrics on the test split (dead codes on train), plus robustness."""
-    codes = tok.encode(inp.test)
-    _, _, mse = tok(inp.test)
+    """Token metrics on the test split (dead codes on train), plus robustness.
+
+    `codes` are the splits' tokens when the caller has them already (encode_splits).
+    """
+    codes = codes or encode_splits(tok, inp)
+    test_codes = codes["test"]
     out = {
-        **token_metrics(codes, tok.num_codes, _per_token(inp.y_test, inp.test_lengths)),
-        "token_dead_codes": float(tok.num_codes - len(np.unique(tok.encode(inp.train)))),
-        "token_mse": mse,
+        **token_metrics(test_codes, tok.num_codes, _per_token(inp.y_test, inp.test_lengths)),
+        "token_dead_codes": float(tok.num_codes - len(np.unique(codes["train"]))),
+        "token_mse": tok.reconstruction_mse(inp.test, test_codes),
     }
     sequences = bool((inp.test_lengths > 1).any())
     if sequences:
-        out.update(sequence_metrics(codes, inp.test_lengths, tok.num_codes))
+        out.update(sequence_metrics(test_codes, inp.test_lengths, tok.num_codes))
     views = VIEWS.build(cfg.views)
     if robustness and hasattr(views, "variants"):
         check = sequence_robustness if sequences else token_agreement
-        out.update(check(inp.featurize, tok, data.x_test, views.variants(), seed=cfg.seed))
+        out.update(check(inp.featurize, tok, inp.x_test, views.variants(), seed=cfg.seed))
     return out
 
 
-def _write_tokens(path: Path, tok: Tokenizer, inp: TokenInput) -> None:
+def _write_tokens(
+    path: Path, tok: Tokenizer, inp: TokenInput, codes: dict[str, np.ndarray]
+) -> None:
     arrays: dict[str, Any] = {"format": TOKENS_FORMAT, "num_codes": tok.num_codes}
     for split in ("train", "test"):
         lengths = getattr(inp, f"{split}_lengths")
-        arrays[f"{split}_codes"] = tok.encode(getattr(inp, split))
+        arrays[f"{split}_codes"] = codes[split]
         arrays[f"{split}_ids"] = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
         arrays[f"{split}_lengths"] = lengths
         labels = getattr(inp, f"y_{split}")
@@ -148,25 +167,22 @@ def tokenize(
     t0 = time.perf_counter()
     tok = build_tokenizer(spec, cfg.seed).fit(inp.train)
     fit_seconds = time.perf_counter() - t0
-    prefix = "frame_" if level == "frame" else ""
+    prefix = tokens_prefix(level)
     if level == "sample":
         clear_after("tokenize", run_dir)
     tok.save(run_dir / f"{prefix}tokenizer.npz")
-    _write_tokens(run_dir / f"{prefix}tokens.npz", tok, inp)
-    metrics = {
-        **measure(tok, inp, cfg, load_dataset(cfg), robustness),
-        "token_fit_seconds": fit_seconds,
-    }
+    codes = encode_splits(tok, inp)
+    _write_tokens(run_dir / f"{prefix}tokens.npz", tok, inp, codes)
+    metrics = {**measure(tok, inp, cfg, robustness, codes), "token_fit_seconds": fit_seconds}
     (run_dir / f"{prefix}token_metrics.json").write_text(
         json.dumps({"tokenizer": spec, "level": level, **metrics}, indent=2)
     )
     return metrics
 
 
-def raw_token_metrics(data: Dataset, cfg: RunConfig, spec: dict[str, Any]) -> dict[str, float]:
-    """The same tokenizer fitted on the standardized raw input: the baseline for tokens."""
-    inp = _raw_input(data)
-    return measure(build_tokenizer(spec, cfg.seed).fit(inp.train), inp, cfg, data)
+def raw_token_metrics(inp: TokenInput, cfg: RunConfig, spec: dict[str, Any]) -> dict[str, float]:
+    """The same tokenizer fitted on the raw input (see raw_input): the baseline for tokens."""
+    return measure(build_tokenizer(spec, cfg.seed).fit(inp.train), inp, cfg)
 
 
 def compare_tokenizers(
@@ -177,7 +193,6 @@ def compare_tokenizers(
     for name in names:
         TOKENIZERS.get(name)  # fail on a wrong name before any fitting
     cfg = read_config(run_dir)
-    data = load_dataset(cfg)
     inp = _run_input(run_dir, level)
     results = {}
     for name in names:
@@ -185,7 +200,8 @@ def compare_tokenizers(
         t0 = time.perf_counter()
         tok = build_tokenizer(spec, cfg.seed).fit(inp.train)
         seconds = time.perf_counter() - t0
-        results[name] = {**measure(tok, inp, cfg, data), "token_fit_seconds": seconds}
-    prefix = "frame_" if level == "frame" else ""
-    (run_dir / f"{prefix}token_comparison.json").write_text(json.dumps(results, indent=2))
+        results[name] = {**measure(tok, inp, cfg), "token_fit_seconds": seconds}
+    (run_dir / f"{tokens_prefix(level)}token_comparison.json").write_text(
+        json.dumps(results, indent=2)
+    )
     return results

@@ -8,11 +8,17 @@ from discotok.errors import DataError
 from discotok.registry import EVALUATORS
 
 
-def standardize(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Scale both splits by the train split's mean and std (constant features stay 0)."""
+def fit_standardizer(train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The train split's per-feature mean and std (1 for constant features, which stay 0)."""
     mean = train.mean(0)
     std = train.std(0)
     std[std < 1e-8] = 1.0
+    return mean, std
+
+
+def standardize(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Scale both splits by the train split's mean and std."""
+    mean, std = fit_standardizer(train)
     return (train - mean) / std, (test - mean) / std
 
 

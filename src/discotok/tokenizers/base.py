@@ -74,7 +74,14 @@ class Tokenizer:
         """``quantized, codes, mse = tok(x)``: the uniform quantizer interface."""
         codes = self.encode(x)
         quantized = self.decode(codes)
-        return quantized, codes, float(np.mean((quantized - np.asarray(x)) ** 2))
+        return quantized, codes, self.reconstruction_mse(x, codes, quantized)
+
+    def reconstruction_mse(
+        self, x: np.ndarray, codes: np.ndarray, quantized: np.ndarray | None = None
+    ) -> float:
+        """Mean squared error of decode(codes) against x."""
+        quantized = self.decode(codes) if quantized is None else quantized
+        return float(np.mean((quantized - np.asarray(x)) ** 2))
 
     def _arrays(self) -> dict[str, np.ndarray]:
         raise NotImplementedError
