@@ -12,7 +12,13 @@ BENCH = Path(__file__).parent.parent / "benchmarks"
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "script",
-    ["demo_target.py", "gsimclr_vs_simclr.py", "kmeans_speed.py", "tokenizer_comparison.py"],
+    [
+        "demo_target.py",
+        "gsimclr_vs_simclr.py",
+        "kmeans_speed.py",
+        "tokenizer_comparison.py",
+        "few_labels.py",
+    ],
 )
 def test_benchmark_script_smoke(script):
     out = subprocess.run(

@@ -21,3 +21,5 @@ def test_readme_python_example_runs(tmp_path, monkeypatch):
     )
     assert namespace["codes"].shape == (2000,) and namespace["codes"].max() < 32
     assert os.path.exists(tmp_path / "runs" / "g" / "tokens.npz")
+    few = namespace["few"]
+    assert few["settings"]["labelled"] == 80 and 0 < few["test_acc"]["self_training"] <= 1

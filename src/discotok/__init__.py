@@ -10,6 +10,7 @@ from discotok import data, encoders, evaluators, methods, tokenizers, views
 from discotok.config import RunConfig, load_config
 from discotok.errors import ConfigError, DataError, DiscotokError, TrainingDiverged
 from discotok.evaluation import evaluate
+from discotok.fewlabels import discover, label_shift, self_train
 from discotok.pipeline import embed, load_encoder, pretrain
 from discotok.registry import DATASETS, ENCODERS, EVALUATORS, METHODS, TOKENIZERS, VIEWS
 from discotok.tokenization import compare_tokenizers, tokenize
@@ -31,15 +32,18 @@ __all__ = [
     "TrainingDiverged",
     "data",
     "compare_tokenizers",
+    "discover",
     "embed",
     "encoders",
     "evaluate",
     "evaluators",
+    "label_shift",
     "load_config",
     "load_encoder",
     "load_tokenizer",
     "methods",
     "pretrain",
+    "self_train",
     "tokenize",
     "tokenizers",
     "views",

@@ -87,6 +87,41 @@ def format_comparison(results: dict[str, dict[str, float]]) -> str:
     return _align(header, rows)
 
 
+def format_few_labels(kind: str, result: dict[str, Any]) -> str:
+    """The printed summary of ``self-train``, ``discover`` or ``label-shift``."""
+    settings = ", ".join(f"{k} {v}" for k, v in result["settings"].items())
+    lines = [f"{kind}: {settings}"]
+    if kind == "self_train":
+        last = result["history"][-1]
+        lines.append(
+            f"pseudo-labelled after {last['round']} rounds: {last['pseudo_labelled']}"
+            + (f" (accuracy {last['pseudo_label_acc']:.3f})" if "pseudo_label_acc" in last else "")
+        )
+        if "test_acc" in result:
+            rows = [[name, f"{acc:.3f}"] for name, acc in result["test_acc"].items()]
+            lines += ["", _align(["classifier", "test acc"], rows)]
+    elif kind == "discovery":
+        truth = f" (true {result['true_k']})" if "true_k" in result else ""
+        lines.append(f"clusters: {result['k_history'][0]} -> {result['k_estimate']}{truth}")
+        if "gpc" in result:
+            rows = [
+                [name, *[f"{result[key][part]:.3f}" for part in ("all_acc", "old_acc", "new_acc")]]
+                for name, key in (
+                    ("GPC (K estimated)", "gpc"),
+                    ("k-means, true K", "kmeans_true_k"),
+                )
+            ]
+            lines += ["", _align(["unlabelled points", "all", "old", "new"], rows)]
+    else:
+        if "ddfa" in result:
+            rows = [
+                ["DDFA", f"{result['ddfa']['acc']:.3f}", f"{result['ddfa']['p_y_given_d_l1']:.3f}"],
+                ["k-means", f"{result['kmeans_acc']:.3f}", "-"],
+            ]
+            lines += ["", _align(["method", "hungarian acc", "L1 p(y|d)"], rows)]
+    return "\n".join(lines)
+
+
 def _map_2d(x: np.ndarray, how: str, seed: int) -> np.ndarray:
     if how == "pca":
         from sklearn.decomposition import PCA

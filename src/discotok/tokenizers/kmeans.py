@@ -75,7 +75,12 @@ def faiss_kmeans(
             pick = np.random.default_rng(seed + attempt).choice(len(x), limit, replace=False)
             sample = x[np.sort(pick)]
         km = faiss.Kmeans(
-            x.shape[1], k, niter=niter, seed=seed + attempt, max_points_per_centroid=len(sample)
+            x.shape[1],
+            k,
+            niter=niter,
+            seed=seed + attempt,
+            max_points_per_centroid=len(sample),
+            min_points_per_centroid=1,  # small inputs are the caller's choice: no warning
         )
         if init == "kmeans++":
             km.train(sample, init_centroids=kmeans_plusplus(sample, k, seed + attempt))

@@ -1,0 +1,208 @@
+"""Few labels on MNIST-1D embeddings: self-training, category discovery, latent label shift.
+
+For each seed, the demo's SimCLR model is pretrained (seed s; an existing finished run in
+--work-dir with the same config is reused) and its 128-d train/test embeddings are used for:
+
+* self-training with 1 % of the train labels (stratified: 8 per class): every threshold
+  policy x hard/soft pseudo-labels, against the same linear head on the labels alone and
+  scikit-learn's SelfTrainingClassifier; then the encoder fine-tuned (10 epochs) on labels +
+  pseudo-labels against the encoder fine-tuned on the labels alone for as many steps;
+  test accuracy;
+* generalized category discovery: classes 0-4 old (50 % of their points labelled), 5-9 new;
+  GPC started from K = 5 (half) and K = 20 (double); estimated K and All/Old/New accuracy on
+  the unlabelled points, against faiss k-means given the true K = 10; and GPC with the
+  weakest prior (strength 0) instead of the one calibrated on the labelled classes;
+* latent label shift: 20 domains with Dirichlet(alpha) class proportions, alpha 0.5 / 3 / 10;
+  DDFA's Hungarian accuracy and its p(y|d) error (SPA and NMF factorisations), against
+  k-means with the true K.
+
+    python benchmarks/few_labels.py [--seeds 0,1,2] [--work-dir DIR] [--smoke]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from common import mean_std, write_results
+
+from discotok import embed, pretrain
+from discotok.config import RunConfig
+from discotok.evaluators.clustering import hungarian_accuracy
+from discotok.fewlabels import (
+    DDFA,
+    POLICIES,
+    SelfTraining,
+    SemiSupervisedGMM,
+    discovery_accuracy,
+    discovery_split,
+    label_shift_domains,
+    label_shift_scores,
+    label_subset,
+    self_train,
+    sklearn_self_training,
+)
+from discotok.fewlabels.splits import class_proportions
+from discotok.pipeline import read_embeddings
+from discotok.report import _align
+from discotok.tokenizers.kmeans import faiss_kmeans
+
+
+def self_training(emb: dict, seed: int, fraction: float) -> dict[str, float]:
+    x, y, xt, yt = emb["train"], emb["y_train"], emb["test"], emb["y_test"]
+    known = label_subset(y, fraction, seed=seed)
+    args = (x[known], y[known], x[~known])
+
+    def acc(model: object) -> float:
+        return float((model.predict(xt) == yt).mean())
+
+    out = {
+        "labels only (linear)": acc(SelfTraining(rounds=0, seed=seed).fit(*args)),
+        "labels only (mlp)": acc(SelfTraining(rounds=0, head="mlp", seed=seed).fit(*args)),
+        "sklearn SelfTrainingClassifier": acc(sklearn_self_training(*args, seed=seed)),
+    }
+    for policy in POLICIES:
+        for pseudo in ("hard", "soft"):
+            model = SelfTraining(policy, pseudo=pseudo, seed=seed).fit(*args)
+            out[f"{policy} / {pseudo}"] = acc(model)
+    out["dynamic / hard (mlp)"] = acc(SelfTraining(head="mlp", seed=seed).fit(*args))
+    return out
+
+
+def fine_tuned(run: Path, seed: int, fraction: float, epochs: int) -> dict[str, float]:
+    """The encoder fine-tuned on labels + dynamic/hard pseudo-labels, and on labels alone."""
+    result = self_train(run, label_fraction=fraction, finetune_epochs=epochs, seed=seed)
+    return {
+        "encoder fine-tuned, labels only": result["test_acc"]["labels_only_finetuned"],
+        "encoder fine-tuned, dynamic / hard": result["test_acc"]["self_training_finetuned"],
+    }
+
+
+def discovery(emb: dict, seed: int, starts: tuple[int, ...]) -> dict[str, dict[str, float]]:
+    x, y = emb["train"], emb["y_train"]
+    labelled, old = discovery_split(y, 5, 0.5, seed=seed)
+    u = ~labelled
+    out = {}
+    for strength, label in ((None, ""), (0.0, ", weakest prior")):
+        for k_init in starts:
+            t0 = time.perf_counter()
+            gmm = SemiSupervisedGMM(k_init, prior_strength=strength, seed=seed)
+            gmm.fit(x, y, labelled)
+            out[f"GPC from K={k_init}{label}"] = {
+                "k": gmm.k_,
+                **discovery_accuracy(y[u], gmm.labels_[u], old),
+                "prior_strength": gmm.strength_,
+                "seconds": time.perf_counter() - t0,
+            }
+    _, clusters, _ = faiss_kmeans(np.ascontiguousarray(x[u]), 10, seed=seed, nredo=5)
+    out["k-means, true K=10"] = {"k": 10, **discovery_accuracy(y[u], clusters, old)}
+    return out
+
+
+def label_shift(emb: dict, seed: int, alphas: tuple[float, ...]) -> dict[str, dict[str, float]]:
+    x, y = emb["train"], emb["y_train"]
+    _, clusters, _ = faiss_kmeans(np.ascontiguousarray(x), 10, seed=seed, nredo=5)
+    out = {}
+    for alpha in alphas:
+        domain, _ = label_shift_domains(y, 20, alpha, seed=seed)
+        for factorization in ("spa", "nmf"):
+            t0 = time.perf_counter()
+            model = DDFA(10, factorization=factorization, seed=seed).fit(x, domain)
+            code = np.unique(domain, return_inverse=True)[1]
+            truth = class_proportions(code, y, len(model.domains_), 10)
+            scores = label_shift_scores(y, model.labels_, model.p_y_given_d_, truth)
+            out[f"alpha={alpha}, {factorization}"] = {
+                **scores,
+                "p_y_given_d_mae": scores["p_y_given_d_l1"] / 10,
+                "kmeans_acc": hungarian_accuracy(y, clusters),
+                "seconds": time.perf_counter() - t0,
+            }
+    return out
+
+
+def summarise(per_seed: list[dict]) -> dict:
+    """Mean and std over seeds of every number, keeping the nesting."""
+    first = per_seed[0]
+    if isinstance(first, dict):
+        return {key: summarise([s[key] for s in per_seed]) for key in first}
+    return mean_std([float(v) for v in per_seed])
+
+
+def pm(stat: dict[str, float], digits: int = 3) -> str:
+    return f"{stat['mean']:.{digits}f} ± {stat['std']:.{digits}f}"
+
+
+def tables(summary: dict) -> dict[str, str]:
+    st = summary["self_training"]
+    out = {"self_training": _align(["1 % labels", "test acc"], [[k, pm(v)] for k, v in st.items()])}
+    rows = [
+        [name, pm(v["k"], 1), pm(v["all_acc"]), pm(v["old_acc"]), pm(v["new_acc"])]
+        for name, v in summary["discovery"].items()
+    ]
+    out["discovery"] = _align(["method", "K", "all", "old", "new"], rows)
+    rows = [
+        [a, pm(v["acc"]), pm(v["kmeans_acc"]), pm(v["p_y_given_d_l1"]), pm(v["p_y_given_d_mae"])]
+        for a, v in summary["label_shift"].items()
+    ]
+    header = ["20 domains, factorisation", "DDFA acc", "k-means acc", "L1 p(y|d)", "MAE p(y|d)"]
+    out["label_shift"] = _align(header, rows)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--work-dir", default="/tmp/discotok-few-labels")
+    parser.add_argument("--smoke", action="store_true")
+    args = parser.parse_args()
+    seeds = [int(s) for s in args.seeds.split(",")]
+    fraction, starts, alphas, finetune_epochs = 0.01, (5, 20), (0.5, 3.0, 10.0), 10
+    cfg = RunConfig().to_dict()
+    cfg["train"]["progress"] = False
+    if args.smoke:
+        cfg["data"] = {"name": "mnist1d", "num_samples": 1000}
+        cfg["train"]["epochs"] = 1
+        seeds, fraction, starts, alphas, finetune_epochs = seeds[:1], 0.05, (5,), (0.5,), 1
+        args.work_dir = tempfile.mkdtemp(prefix="discotok-few-labels-smoke-")
+    per_seed = []
+    for seed in seeds:
+        cfg["seed"] = seed
+        run = pretrain(cfg, Path(args.work_dir) / f"seed{seed}", resume=True)
+        if not (run / "embeddings.npz").exists():
+            embed(run)
+        emb = read_embeddings(run)
+        per_seed.append(
+            {
+                "self_training": {
+                    **self_training(emb, seed, fraction),
+                    **fine_tuned(run, seed, fraction, finetune_epochs),
+                },
+                "discovery": discovery(emb, seed, starts),
+                "label_shift": label_shift(emb, seed, alphas),
+            }
+        )
+        print(f"seed {seed} done", flush=True)
+    summary = summarise(per_seed)
+    printed = tables(summary)
+    for name, table in printed.items():
+        print(f"\n{name}:\n{table}")
+    if not args.smoke:
+        payload = {
+            "seeds": seeds,
+            "torch_threads": torch.get_num_threads(),
+            "label_fraction": fraction,
+            "finetune_epochs": finetune_epochs,
+            "config": cfg,
+            "per_seed": per_seed,
+            "summary": summary,
+            "tables": {name: table.splitlines() for name, table in printed.items()},
+        }
+        print("wrote", write_results("few_labels", payload))
+
+
+if __name__ == "__main__":
+    main()

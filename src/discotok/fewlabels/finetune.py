@@ -1,0 +1,78 @@
+"""Self-training with encoder fine-tuning: the run's encoder and a linear head trained
+end to end on the labelled samples plus the pseudo-labels of a frozen-feature self-training
+model (teacher -> student, with the run's own augmentations as noise, as in Noisy Student)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from discotok.errors import check_range
+
+
+class EncoderClassifier(nn.Module):
+    def __init__(self, encoder: nn.Module, dim: int, classes: int) -> None:
+        super().__init__()
+        self.encoder, self.head = encoder, nn.Linear(dim, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encoder(x))
+
+
+def fine_tune(
+    run_dir: str | Path,
+    rows: np.ndarray,
+    targets: np.ndarray,
+    *,
+    epochs: int = 10,
+    batch_size: int = 256,
+    lr: float = 1e-3,
+    augment: bool = True,
+    seed: int = 0,
+    device: str = "auto",
+) -> tuple[EncoderClassifier, torch.device]:
+    """Fine-tune the run's encoder + a linear head on train samples `rows` with soft
+    `targets` (len(rows) x classes). Returns the model (eval mode) and its device."""
+    from discotok.pipeline import build_method, load_encoder
+    from discotok.train.engine import resolve_device
+
+    check_range("finetune epochs", epochs, 1)
+    check_range("finetune batch_size", batch_size, 1)
+    encoder, cfg, data = load_encoder(run_dir)
+    _, views = build_method(cfg, data)
+    dev = resolve_device(device)
+    x = torch.as_tensor(data.x_train[rows], dtype=torch.float32)
+    t = torch.as_tensor(targets, dtype=torch.float32)
+    with torch.no_grad():
+        dim = encoder(x[:2]).shape[1]
+    torch.manual_seed(seed)
+    model = EncoderClassifier(encoder, dim, targets.shape[1]).to(dev).train()
+    views.to(dev)
+    opt = torch.optim.AdamW(model.parameters(), lr)
+    generator = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        for idx in torch.randperm(len(x), generator=generator).split(batch_size):
+            xb = x[idx].to(dev)
+            if augment:
+                xb = views(xb)
+            loss = -(t[idx].to(dev) * torch.log_softmax(model(xb), 1)).sum(1).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    return model.eval(), dev
+
+
+@torch.no_grad()
+def predict(
+    model: EncoderClassifier, x: np.ndarray, device: torch.device, batch_size: int = 1024
+) -> np.ndarray:
+    """Class index (0..K-1) of each sample."""
+    data = torch.as_tensor(x, dtype=torch.float32)
+    out = [
+        model(data[i : i + batch_size].to(device)).argmax(1).cpu()
+        for i in range(0, len(data), batch_size)
+    ]
+    return torch.cat(out).numpy()

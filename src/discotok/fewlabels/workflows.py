@@ -1,0 +1,307 @@
+"""The few-label workflows on a run's embeddings: ``self_train``, ``discover``,
+``label_shift``. Each reads ``embeddings.npz`` (embedding first if needed) and writes
+``<name>.json`` (settings and metrics) and ``<name>.npz`` (predictions) to the run directory.
+
+Labels come from the user (an array with one entry per train sample, -1 = unlabelled; for
+``label_shift`` a domain id per train sample) or, when none are given, are simulated from the
+run's own labels -- then every result is scored against the hidden truth.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from discotok.errors import DataError
+from discotok.fewlabels.ddfa import DDFA, label_shift_scores
+from discotok.fewlabels.gpc import SemiSupervisedGMM, discovery_accuracy
+from discotok.fewlabels.selftrain import SelfTraining, check_classes, sklearn_self_training
+from discotok.fewlabels.splits import (
+    class_proportions,
+    discovery_split,
+    label_shift_domains,
+    label_subset,
+)
+
+UNLABELLED = -1
+
+
+def read_label_file(path: str | Path, n: int, what: str = "labels") -> np.ndarray:
+    """A .npy file with one integer per train sample (-1 = unlabelled)."""
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size == 0:
+        raise DataError(f"{what} file {str(path)!r} is missing or empty")
+    try:
+        values = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as err:
+        raise DataError(f"{what} file {str(path)!r} is not a readable .npy file ({err})") from None
+    return check_label_array(values, n, what)
+
+
+def check_label_array(values: np.ndarray, n: int, what: str = "labels") -> np.ndarray:
+    values = np.asarray(values)
+    if values.shape != (n,) or not np.issubdtype(values.dtype, np.integer):
+        raise DataError(
+            f"{what} must be {n} integers, one per train sample; got {values.dtype} {values.shape}"
+        )
+    return values.astype(np.int64)
+
+
+def _embeddings(run_dir: str | Path) -> dict[str, np.ndarray]:
+    from discotok.pipeline import read_embeddings
+
+    return read_embeddings(run_dir)
+
+
+def _write(run_dir: str | Path, name: str, result: dict[str, Any], **arrays: np.ndarray) -> None:
+    Path(run_dir, f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    np.savez(Path(run_dir, f"{name}.npz"), **arrays)
+
+
+def _given_or_simulated(
+    emb: dict[str, np.ndarray], labels: np.ndarray | None, what: str
+) -> tuple[np.ndarray | None, bool]:
+    truth = emb.get("y_train")
+    if labels is not None:
+        return check_label_array(labels, len(emb["train"]), what), False
+    if truth is None:
+        raise DataError(
+            f"{what}: the run's data has no labels to simulate a few-label setting from; "
+            "pass your labels (one per train sample, -1 = unlabelled)"
+        )
+    return None, True
+
+
+def self_train(
+    run_dir: str | Path,
+    *,
+    labels: np.ndarray | None = None,
+    label_fraction: float = 0.01,
+    policy: str = "dynamic",
+    pseudo: str = "hard",
+    head: str = "linear",
+    rounds: int = 5,
+    threshold: float = 0.95,
+    finetune_epochs: int = 0,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Self-train a classifier on the run's embeddings -> ``self_train.json`` / ``.npz``.
+
+    Without `labels`, `label_fraction` of each class is kept (stratified) and the rest hidden.
+    Reported next to the self-trained head: the same head on the labels alone, and
+    scikit-learn's SelfTrainingClassifier (fixed threshold), all on the test split.
+    With `finetune_epochs` > 0 the encoder itself is then fine-tuned (see ``finetune.py``).
+    """
+    emb = _embeddings(run_dir)
+    x, y_true = emb["train"], emb.get("y_train")
+    given, simulated = _given_or_simulated(emb, labels, "self-training labels")
+    if simulated:
+        y = y_true.copy()
+        y[~label_subset(y_true, label_fraction, seed=seed)] = UNLABELLED
+        classes = np.unique(y_true)
+    else:
+        y, classes = given, None
+    known = y != UNLABELLED
+    classes = check_classes(y[known], classes)
+    t0 = time.perf_counter()
+    model = SelfTraining(
+        policy, threshold=threshold, rounds=rounds, pseudo=pseudo, head=head, seed=seed
+    ).fit(
+        x[known],
+        y[known],
+        x[~known],
+        classes=classes,
+        y_unlabelled=y_true[~known] if simulated else None,
+    )
+    result: dict[str, Any] = {
+        "settings": {
+            "policy": policy,
+            "pseudo": pseudo,
+            "head": head,
+            "rounds": rounds,
+            "threshold": threshold,
+            "finetune_epochs": finetune_epochs,
+            "seed": seed,
+            "labels": "simulated" if simulated else "given",
+            "label_fraction": label_fraction if simulated else float(known.mean()),
+            "labelled": int(known.sum()),
+            "unlabelled": int((~known).sum()),
+        },
+        "history": model.history,
+        "fit_seconds": time.perf_counter() - t0,
+    }
+    arrays = {"train_pred": model.predict(x)}
+    if "test" in emb and emb.get("y_test") is not None:
+        xt, yt = emb["test"], emb["y_test"]
+        alone = SelfTraining(policy, rounds=0, head=head, seed=seed)  # the labels only
+        alone.fit(x[known], y[known], x[~known], classes=classes)
+        reference = sklearn_self_training(x[known], y[known], x[~known], seed=seed)
+        arrays["test_pred"] = model.predict(xt)
+        result["test_acc"] = {
+            "self_training": float((arrays["test_pred"] == yt).mean()),
+            "labels_only": float((alone.predict(xt) == yt).mean()),
+            "sklearn_self_training": float((reference.predict(xt) == yt).mean()),
+        }
+    if finetune_epochs and "test_acc" in result:
+        result["test_acc"].update(
+            _fine_tuned(run_dir, model, x, y, known, emb, finetune_epochs, seed)
+        )
+    _write(run_dir, "self_train", result, **arrays)
+    return result
+
+
+def _fine_tuned(
+    run_dir: str | Path,
+    model: SelfTraining,
+    x: np.ndarray,
+    y: np.ndarray,
+    known: np.ndarray,
+    emb: dict[str, np.ndarray],
+    epochs: int,
+    seed: int,
+) -> dict[str, float]:
+    """Fine-tune the encoder on labels + the teacher's pseudo-labels, and -- for the same
+    number of optimiser steps -- on the labels alone; test accuracy of both."""
+    from discotok.fewlabels.finetune import fine_tune, predict
+    from discotok.fewlabels.head import one_hot
+    from discotok.pipeline import load_dataset, read_config
+
+    data = load_dataset(read_config(run_dir))
+    if len(data.x_train) != len(x):
+        raise DataError("the run's embeddings do not match its data; run `discotok embed` again")
+    k = len(model.classes_)
+    rows_l = np.flatnonzero(known)
+    onehot = one_hot(np.searchsorted(model.classes_, y[known]), k)
+    chosen, soft = model.pseudo_labels(x[~known])
+    rows = np.concatenate([rows_l, np.flatnonzero(~known)[chosen]])
+    targets = np.concatenate([onehot, soft])
+    batch = 256
+    steps = epochs * math.ceil(len(rows) / batch)
+    epochs_alone = math.ceil(steps / math.ceil(len(rows_l) / batch))
+    out = {}
+    for name, r, t, e in (
+        ("self_training_finetuned", rows, targets, epochs),
+        ("labels_only_finetuned", rows_l, onehot, epochs_alone),
+    ):
+        student, dev = fine_tune(run_dir, r, t, epochs=e, batch_size=batch, seed=seed)
+        pred = model.classes_[predict(student, data.x_test, dev)]
+        out[name] = float((pred == emb["y_test"]).mean())
+    return out
+
+
+def discover(
+    run_dir: str | Path,
+    *,
+    labels: np.ndarray | None = None,
+    known: int | None = None,
+    label_fraction: float = 0.5,
+    k_init: int | None = None,
+    iterations: int = 40,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Generalized category discovery with GPC's split/merge GMM -> ``discovery.json``/``.npz``.
+
+    Without `labels`, the first `known` classes (default: half) are old and `label_fraction`
+    of their points labelled. `k_init` (default: twice the labelled classes) is where the
+    number of clusters starts; the estimate is reported with All / Old / New accuracy on the
+    unlabelled points, next to k-means (faiss) given the true number of classes.
+    """
+    emb = _embeddings(run_dir)
+    x, y_true = emb["train"], emb.get("y_train")
+    given, simulated = _given_or_simulated(emb, labels, "discovery labels")
+    if simulated:
+        n_classes = len(np.unique(y_true))
+        known = n_classes // 2 if known is None else known
+        labelled, old = discovery_split(y_true, known, label_fraction, seed=seed)
+        y = np.where(labelled, y_true, UNLABELLED)
+    else:
+        y = given
+        labelled = y != UNLABELLED
+        old = check_classes(y[labelled], None)
+    k_init = 2 * len(old) if k_init is None else k_init
+    t0 = time.perf_counter()
+    gmm = SemiSupervisedGMM(k_init, iterations=iterations, seed=seed).fit(x, y, labelled)
+    result: dict[str, Any] = {
+        "settings": {
+            "k_init": k_init,
+            "iterations": iterations,
+            "seed": seed,
+            "labels": "simulated" if simulated else "given",
+            "old_classes": old.tolist(),
+            "labelled": int(labelled.sum()),
+            "unlabelled": int((~labelled).sum()),
+            "prior_strength": gmm.strength_,
+        },
+        "k_estimate": gmm.k_,
+        "k_history": gmm.history_,
+        "fit_seconds": time.perf_counter() - t0,
+    }
+    if y_true is not None and (~labelled).any():
+        from discotok.tokenizers.kmeans import faiss_kmeans
+
+        u = ~labelled
+        result["true_k"] = int(len(np.unique(y_true)))
+        result["gpc"] = discovery_accuracy(y_true[u], gmm.labels_[u], old)
+        _, clusters, _ = faiss_kmeans(
+            np.ascontiguousarray(x[u], dtype=np.float32), result["true_k"], seed=seed, nredo=5
+        )
+        result["kmeans_true_k"] = discovery_accuracy(y_true[u], clusters, old)
+    _write(run_dir, "discovery", result, clusters=gmm.labels_, labelled=labelled)
+    return result
+
+
+def label_shift(
+    run_dir: str | Path,
+    *,
+    domains: np.ndarray | None = None,
+    classes: int | None = None,
+    num_domains: int = 20,
+    alpha: float = 0.5,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Recover classes and p(y | d) from unlabelled domains with DDFA -> ``label_shift.*``.
+
+    Without `domains`, the run's labelled train split is cut into `num_domains` domains with
+    Dirichlet(`alpha`) class proportions; `classes` defaults to the true number of classes.
+    """
+    emb = _embeddings(run_dir)
+    x, y_true = emb["train"], emb.get("y_train")
+    given, simulated = _given_or_simulated(emb, domains, "domains")
+    domain = label_shift_domains(y_true, num_domains, alpha, seed=seed)[0] if simulated else given
+    if classes is None:
+        if y_true is None:
+            raise DataError("label_shift needs the number of classes (classes=K) without labels")
+        classes = int(len(np.unique(y_true)))
+    t0 = time.perf_counter()
+    model = DDFA(classes, seed=seed).fit(x, domain)
+    result: dict[str, Any] = {
+        "settings": {
+            "classes": classes,
+            "domains": int(len(model.domains_)),
+            "alpha": alpha if simulated else None,
+            "labels": "simulated" if simulated else "given",
+            "seed": seed,
+        },
+        "p_y_given_d": model.p_y_given_d_.round(4).tolist(),
+        "fit_seconds": time.perf_counter() - t0,
+    }
+    if y_true is not None and classes == len(np.unique(y_true)):
+        from discotok.evaluators.clustering import hungarian_accuracy
+        from discotok.tokenizers.kmeans import faiss_kmeans
+
+        code = np.unique(domain, return_inverse=True)[1]
+        y_code = np.unique(y_true, return_inverse=True)[1]
+        truth = class_proportions(code, y_code, len(model.domains_), classes)
+        result["true_p_y_given_d"] = truth.round(4).tolist()
+        result["ddfa"] = label_shift_scores(y_true, model.labels_, model.p_y_given_d_, truth)
+        _, clusters, _ = faiss_kmeans(
+            np.ascontiguousarray(x, dtype=np.float32), classes, seed=seed, nredo=5
+        )
+        result["kmeans_acc"] = hungarian_accuracy(y_true, clusters)
+    _write(run_dir, "label_shift", result, components=model.labels_, proba=model.proba_)
+    return result

@@ -1,0 +1,324 @@
+"""Few labels: self-training policies, GPC category discovery, DDFA under latent label shift."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from conftest import weights
+
+from discotok.cli import main
+from discotok.errors import ConfigError, DataError
+from discotok.fewlabels import (
+    DDFA,
+    SelfTraining,
+    SemiSupervisedGMM,
+    discover,
+    discovery_accuracy,
+    discovery_split,
+    label_shift,
+    label_shift_domains,
+    label_shift_scores,
+    label_subset,
+    self_train,
+)
+from discotok.fewlabels.gpc import niw_log_marginal
+from discotok.fewlabels.selftrain import select_confident
+from discotok.fewlabels.splits import class_proportions
+
+
+def blobs(n_per, k, d, spread, seed):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(k, d)) * spread
+    y = np.repeat(np.arange(k), n_per)
+    return (centres[y] + rng.normal(size=(len(y), d))).astype(np.float32), y
+
+
+# ---- settings built from labelled data ------------------------------------------------
+def test_label_subset_is_stratified_and_labels_every_class():
+    y = np.repeat(np.arange(5), [400, 200, 100, 50, 3])
+    mask = label_subset(y, 0.01, seed=0)
+    assert np.bincount(y[mask]).tolist() == [4, 2, 1, 1, 1]
+    assert not np.array_equal(mask, label_subset(y, 0.01, seed=1))
+    with pytest.raises(ConfigError, match="label_fraction"):
+        label_subset(y, 0.0)
+
+
+def test_discovery_split_labels_only_old_classes():
+    y = np.repeat(np.arange(6), 100)
+    labelled, old = discovery_split(y, 3, 0.5, seed=0)
+    assert old.tolist() == [0, 1, 2]
+    assert set(np.unique(y[labelled])) == {0, 1, 2}
+    assert labelled.sum() == 150
+    with pytest.raises(ConfigError, match="known"):
+        discovery_split(y, 6)
+
+
+def test_label_shift_domains_shift_only_the_class_proportions():
+    y = np.repeat(np.arange(4), 2000)
+    domain, truth = label_shift_domains(y, 10, 0.5, seed=0)
+    assert domain.shape == y.shape and set(np.unique(domain)) <= set(range(10))
+    np.testing.assert_allclose(truth.sum(1), 1)
+    np.testing.assert_allclose(truth, class_proportions(domain, y, 10, 4))
+    _, flat = label_shift_domains(y, 10, 100.0, seed=0)
+    assert truth.std() > 3 * flat.std()  # small alpha: strong shift; large alpha: little
+    np.testing.assert_array_equal(domain, label_shift_domains(y, 10, 0.5, seed=0)[0])
+
+
+# ---- self-training ----------------------------------------------------------------------
+def test_selection_policies():
+    proba = np.array([[0.99, 0.01], [0.9, 0.1], [0.6, 0.4], [0.3, 0.7], [0.45, 0.55]])
+    assert select_confident(proba, "fixed", 1, 5, 0.95).tolist() == [1, 0, 0, 0, 0]
+    kbest = select_confident(proba, "kbest", 1, 2, 0.95)  # 1/2 x 5 / 2 classes -> 1 per class
+    assert kbest.tolist() == [1, 0, 0, 1, 0]
+    assert select_confident(proba, "curriculum", 2, 5, 0.95).sum() == 2  # top 40 %
+    assert select_confident(proba, "curriculum", 5, 5, 0.95).all()
+    # dynamic: the rarely predicted class 1 gets a lower bar than class 0
+    dyn = select_confident(proba, "dynamic", 1, 5, 0.95)
+    assert dyn[3] and not dyn[2]
+
+
+def test_self_training_beats_the_labels_alone_on_blobs():
+    gains = []
+    for seed in range(3):
+        x, y = blobs(300, 4, 10, 1.0, seed)
+        known = label_subset(y, 0.01, seed=seed)
+        args = (x[known], y[known], x[~known])
+        alone = SelfTraining(rounds=0, seed=seed).fit(*args)
+        model = SelfTraining("dynamic", seed=seed).fit(*args, y_unlabelled=y[~known])
+        gains.append(
+            (model.predict(x[~known]) == y[~known]).mean()
+            - (alone.predict(x[~known]) == y[~known]).mean()
+        )
+        assert model.history[-1]["pseudo_labelled"] > 0.5 * (~known).sum()
+        assert 0.5 < model.history[-1]["pseudo_label_acc"] <= 1
+    assert min(gains) > 0.02
+
+
+@pytest.mark.parametrize("pseudo", ["hard", "soft"])
+@pytest.mark.parametrize("head", ["linear", "mlp"])
+def test_every_policy_runs_with_both_heads_and_pseudo_labels(pseudo, head):
+    x, y = blobs(60, 3, 5, 3.0, 0)
+    known = label_subset(y, 0.1, seed=0)
+    for policy in ("fixed", "kbest", "curriculum", "dynamic"):
+        model = SelfTraining(policy, pseudo=pseudo, head=head, rounds=2, head_epochs=50)
+        model.fit(x[known], y[known], x[~known])
+        assert (model.predict(x) == y).mean() > 0.9
+        np.testing.assert_allclose(model.predict_proba(x).sum(1), 1, rtol=1e-5)
+
+
+def test_self_training_bad_input():
+    x, y = blobs(20, 3, 4, 3.0, 0)
+    with pytest.raises(DataError, match=r"classes \[2\] have no labelled example"):
+        SelfTraining().fit(x[[0, 20]], y[[0, 20]], x[40:], classes=[0, 1, 2])
+    with pytest.raises(DataError, match="not in the class list"):
+        SelfTraining().fit(x[:25], y[:25], x[25:], classes=[0])
+    with pytest.raises(DataError, match="at least 2 classes"):
+        SelfTraining().fit(x[:5], y[:5], x[5:])
+    with pytest.raises(ConfigError, match="choose one of: fixed, kbest, curriculum, dynamic"):
+        SelfTraining("magic")
+
+
+# ---- category discovery -----------------------------------------------------------------
+def test_niw_marginal_likelihood_obeys_the_chain_rule():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(30, 3)), rng.normal(size=(20, 3)) + 1
+    m0, k0, nu0, psi0 = np.zeros(3), 0.5, 6.0, 2 * np.eye(3)
+    logdet = np.linalg.slogdet(psi0)[1]
+    # posterior after a, as the prior for b
+    n, mean = len(a), a.mean(0)
+    kn, nun = k0 + n, nu0 + n
+    mn = (k0 * m0 + n * mean) / kn
+    diff = (mean - m0)[:, None]
+    psin = psi0 + (a - mean).T @ (a - mean) + k0 * n / kn * diff @ diff.T
+    joint = niw_log_marginal(np.concatenate([a, b]), m0, k0, nu0, logdet, psi0)
+    chain = niw_log_marginal(a, m0, k0, nu0, logdet, psi0) + niw_log_marginal(
+        b, mn, kn, nun, np.linalg.slogdet(psin)[1], psin
+    )
+    assert joint == pytest.approx(chain, rel=1e-10)
+
+
+@pytest.mark.parametrize("k_init", [3, 12])
+def test_gpc_finds_the_number_of_classes_from_half_and_double(k_init):
+    x, y = blobs(200, 6, 8, 1.5, 1)
+    labelled, old = discovery_split(y, 3, 0.5, seed=1)
+    gmm = SemiSupervisedGMM(k_init, seed=1).fit(x, y, labelled)
+    assert gmm.k_ == 6
+    assert gmm.history_[0] == k_init
+    u = ~labelled
+    acc = discovery_accuracy(y[u], gmm.labels_[u], old)
+    assert acc["new_acc"] > 0.85 and acc["old_acc"] > 0.85
+    assert np.array_equal(gmm.labels_[labelled], y[labelled])  # old classes keep their ids
+
+
+def test_discovery_accuracy_is_one_hungarian_map():
+    y = np.array([0, 0, 1, 1, 2, 2])
+    assert discovery_accuracy(y, np.array([5, 5, 7, 7, 9, 9]), [0]) == {
+        "all_acc": 1.0,
+        "old_acc": 1.0,
+        "new_acc": 1.0,
+    }
+    acc = discovery_accuracy(y, np.array([1, 1, 1, 1, 2, 2]), [0])
+    assert acc["all_acc"] == pytest.approx(4 / 6) and acc["new_acc"] == 0.5
+
+
+def test_gpc_bad_input():
+    x, y = blobs(30, 4, 3, 3.0, 0)
+    labelled = np.isin(y, [0, 1]) & (np.arange(len(y)) % 2 == 0)
+    with pytest.raises(DataError, match="below the 2 labelled classes"):
+        SemiSupervisedGMM(1).fit(x, y, labelled)
+    with pytest.raises(DataError, match="cannot seed"):
+        SemiSupervisedGMM(200).fit(x, y, labelled)
+    with pytest.raises(DataError, match="one label and one labelled flag per row"):
+        SemiSupervisedGMM(4).fit(x, y[:-1], labelled)
+
+
+# ---- latent label shift -----------------------------------------------------------------
+class OracleDDFA(DDFA):
+    """DDFA given the true p(d | x): what is left to get right is the factorisation."""
+
+    def __init__(self, p_d_x, **kwargs):
+        super().__init__(**kwargs)
+        self.p_d_x = p_d_x
+
+    def _discriminate(self, x, code, n_dom):
+        return self.p_d_x
+
+
+def test_ddfa_factorisation_is_exact_given_the_true_discriminator():
+    x, y = blobs(300, 4, 6, 3.0, 0)
+    domain, truth = label_shift_domains(y, 10, 0.5, seed=0)
+    p_d = np.bincount(domain) / len(domain)
+    p_d_given_y = truth * p_d[:, None] / (truth * p_d[:, None]).sum(0)
+    model = OracleDDFA(p_d_given_y[:, y].T.astype(np.float32), classes=4).fit(x, domain)
+    scores = label_shift_scores(y, model.labels_, model.p_y_given_d_, truth)
+    assert scores["acc"] == 1.0 and scores["p_y_given_d_l1"] < 1e-6
+
+
+def test_ddfa_recovers_classes_and_proportions_from_domains():
+    x, y = blobs(500, 4, 6, 3.0, 1)
+    domain, truth = label_shift_domains(y, 10, 0.5, seed=1)
+    model = DDFA(4, seed=1).fit(x, domain)
+    scores = label_shift_scores(y, model.labels_, model.p_y_given_d_, truth)
+    assert scores["acc"] > 0.85 and scores["p_y_given_d_l1"] < 0.2
+    np.testing.assert_allclose(model.p_y_given_d_.sum(1), 1)
+
+
+def test_ddfa_bad_input():
+    x, y = blobs(20, 3, 4, 3.0, 0)
+    with pytest.raises(DataError, match="at least as many domains as classes"):
+        DDFA(3).fit(x, np.arange(len(x)) % 2)
+    one = np.arange(len(x)) % 4
+    one[0] = 9
+    with pytest.raises(DataError, match=r"domains \[9\] hold a single point"):
+        DDFA(3).fit(x, one)
+    with pytest.raises(DataError, match="one domain id per row"):
+        DDFA(3).fit(x, one[:-1])
+    with pytest.raises(ConfigError, match="spa, nmf"):
+        DDFA(3, factorization="lda")
+
+
+# ---- workflows on a run directory, and the CLI ------------------------------------------
+@pytest.fixture
+def run_with_embeddings(tmp_path):
+    x, y = blobs(200, 4, 8, 2.0, 0)
+    xt, yt = blobs(50, 4, 8, 2.0, 0)
+    np.savez(tmp_path / "embeddings.npz", train=x, test=xt, y_train=y, y_test=yt)
+    return tmp_path
+
+
+def test_workflows_write_results_and_predictions(run_with_embeddings):
+    run = run_with_embeddings
+    result = self_train(run, label_fraction=0.02)
+    assert result["settings"]["labelled"] == 16 and result["settings"]["labels"] == "simulated"
+    assert set(result["test_acc"]) == {"self_training", "labels_only", "sklearn_self_training"}
+    assert json.loads((run / "self_train.json").read_text())["test_acc"] == result["test_acc"]
+    with np.load(run / "self_train.npz") as out:
+        assert out["train_pred"].shape == (800,) and out["test_pred"].shape == (200,)
+
+    result = discover(run, k_init=8)
+    assert result["settings"]["old_classes"] == [0, 1] and result["true_k"] == 4
+    assert {"all_acc", "old_acc", "new_acc"} <= set(result["gpc"])
+    with np.load(run / "discovery.npz") as out:
+        assert out["clusters"].max() + 1 == result["k_estimate"]
+
+    result = label_shift(run, num_domains=8, alpha=0.5)
+    assert np.asarray(result["p_y_given_d"]).shape == (8, 4)
+    assert 0 <= result["ddfa"]["acc"] <= 1
+    with np.load(run / "label_shift.npz") as out:
+        assert out["components"].shape == (800,)
+
+
+def test_users_own_labels_and_domains(run_with_embeddings, capsys):
+    run = run_with_embeddings
+    with np.load(run / "embeddings.npz") as emb:
+        y = emb["y_train"]
+    labels = np.full(len(y), -1)
+    labels[::20] = y[::20]
+    np.save(run / "labels.npy", labels)
+    assert main(["self-train", "--run", str(run), "--labels", str(run / "labels.npy")]) == 0
+    printed = capsys.readouterr().out
+    assert "labels given" in printed and "self_training" in printed
+    assert json.loads((run / "self_train.json").read_text())["settings"]["labelled"] == 40
+
+    labels[np.isin(y, [2, 3])] = -1
+    np.save(run / "labels.npy", labels)
+    assert main(["discover", "--run", str(run), "--labels", str(run / "labels.npy")]) == 0
+    assert "GPC (K estimated)" in capsys.readouterr().out
+
+    np.save(run / "domains.npy", np.arange(len(y)) % 6)
+    argv = ["label-shift", "--run", str(run), "--domains", str(run / "domains.npy")]
+    assert main(argv) == 0
+    assert "DDFA" in capsys.readouterr().out
+
+
+def test_cli_bad_label_files_are_clear_errors(run_with_embeddings, capsys):
+    run = run_with_embeddings
+    (run / "empty.npy").write_bytes(b"")
+    (run / "corrupt.npy").write_bytes(b"not numpy at all")
+    np.save(run / "short.npy", np.zeros(5, dtype=int))
+    np.save(run / "floats.npy", np.zeros(800))
+    cases = {
+        "empty.npy": "missing or empty",
+        "corrupt.npy": "not a readable .npy",
+        "short.npy": "must be 800 integers",
+        "floats.npy": "must be 800 integers",
+    }
+    for name, message in cases.items():
+        assert main(["self-train", "--run", str(run), "--labels", str(run / name)]) == 2
+        assert message in capsys.readouterr().err
+    one_class = np.full(800, -1)
+    one_class[:10] = 0
+    np.save(run / "one.npy", one_class)
+    assert main(["self-train", "--run", str(run), "--labels", str(run / "one.npy")]) == 2
+    assert "at least 2 classes" in capsys.readouterr().err
+
+
+def test_unlabelled_run_needs_given_labels(tmp_path):
+    x, _ = blobs(50, 2, 4, 2.0, 0)
+    np.savez(tmp_path / "embeddings.npz", train=x, test=x)
+    with pytest.raises(DataError, match="no labels to simulate"):
+        self_train(tmp_path)
+    with pytest.raises(DataError, match="number of classes"):
+        label_shift(tmp_path, domains=np.arange(100) % 5)
+
+
+def test_encoder_fine_tuning_learns_and_leaves_the_run_intact(tmp_path, tiny_config):
+    from discotok import embed, pretrain
+    from discotok.fewlabels.finetune import fine_tune, predict
+    from discotok.fewlabels.head import one_hot
+    from discotok.pipeline import load_dataset, read_config
+
+    run = pretrain(tiny_config(), tmp_path / "run")
+    embed(run)
+    before = weights(run)["model"]
+    data = load_dataset(read_config(run))
+    rows = np.arange(64)
+    targets = one_hot(data.y_train[rows], 10)
+    model, dev = fine_tune(run, rows, targets, epochs=150, lr=3e-3, augment=False)
+    assert (predict(model, data.x_train[rows], dev) == data.y_train[rows]).mean() > 0.9
+
+    result = self_train(run, label_fraction=0.1, finetune_epochs=1)
+    assert {"self_training_finetuned", "labels_only_finetuned"} <= set(result["test_acc"])
+    after = weights(run)["model"]
+    assert all(torch.equal(before[k], after[k]) for k in before)
