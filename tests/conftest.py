@@ -1,8 +1,13 @@
 import copy
+import os
+import tempfile
 
 import numpy as np
 import pytest
 import torch
+
+# Rendered datasets cache here during tests, never in the user's ~/.cache.
+os.environ.setdefault("DISCOTOK_CACHE", tempfile.mkdtemp(prefix="discotok-test-cache-"))
 
 TINY = {
     "data": {"name": "mnist1d", "num_samples": 400},

@@ -15,6 +15,7 @@ BENCH = Path(__file__).parent.parent / "benchmarks"
     [
         "demo_target.py",
         "gsimclr_vs_simclr.py",
+        "clustering_methods.py",
         "kmeans_speed.py",
         "tokenizer_comparison.py",
         "few_labels.py",

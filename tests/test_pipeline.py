@@ -176,13 +176,26 @@ def test_config_file_in_the_repo_is_the_demo_config():
         assert getattr(shipped, section) == getattr(demo, section), section
 
 
-def test_image_pipeline_on_digits(tmp_path):
+def test_glyph_config_in_the_repo_builds():
+    from discotok.config import load_config
+    from discotok.pipeline import build_method, load_dataset
+
+    cfg = load_config(Path(__file__).parent.parent / "configs" / "glyphs_simclr.yaml")
+    dataset = load_dataset(cfg)
+    method, _ = build_method(cfg, dataset)
+    assert dataset.name == "glyphs" and cfg.encoder["name"] == "cnn2d"
+    assert method.encoder(torch.as_tensor(dataset.x_test[:4])).shape == (4, 128)
+
+
+@pytest.mark.parametrize(
+    "data", [{"name": "digits"}, {"name": "glyphs", "charset": "digits", "system_fonts": False}]
+)
+def test_image_pipeline(tmp_path, data):
     cfg = tiny(
-        data={"name": "digits"},
         encoder={"name": "auto", "width": 8, "depth": 2, "embed_dim": 16},
         train={"epochs": 1, "batch_size": 128},
     )
-    cfg["data"] = {"name": "digits"}
+    cfg["data"] = data
     run = pretrain(cfg, tmp_path)
     metrics = evaluate(run)
     assert metrics["encoder"] == "cnn2d"

@@ -1,6 +1,9 @@
 """Self-training with encoder fine-tuning: the run's encoder and a linear head trained
 end to end on the labelled samples plus the pseudo-labels of a frozen-feature self-training
-model (teacher -> student, with the run's own augmentations as noise, as in Noisy Student)."""
+model (teacher -> student). The head starts from the teacher's linear classifier, BatchNorm
+keeps its pretrained statistics, and the learning rate is small (1e-4), so the student
+starts where the teacher is; ``augment=True`` adds the run's own augmentations as noise (as
+in Noisy Student), off by default: strong views make pseudo-labels of small data noisier."""
 
 from __future__ import annotations
 
@@ -29,13 +32,16 @@ def fine_tune(
     *,
     epochs: int = 10,
     batch_size: int = 256,
-    lr: float = 1e-3,
-    augment: bool = True,
+    lr: float = 1e-4,
+    augment: bool = False,
+    head: tuple[np.ndarray, np.ndarray] | None = None,
     seed: int = 0,
     device: str = "auto",
 ) -> tuple[EncoderClassifier, torch.device]:
     """Fine-tune the run's encoder + a linear head on train samples `rows` with soft
-    `targets` (len(rows) x classes). Returns the model (eval mode) and its device."""
+    `targets` (len(rows) x classes). `head` (weight, bias) starts the head from a classifier
+    already fit on the frozen embedding; a random head would first wreck the features.
+    Returns the model (eval mode) and its device."""
     from discotok.pipeline import build_method, load_encoder
     from discotok.train.engine import resolve_device
 
@@ -49,7 +55,14 @@ def fine_tune(
     with torch.no_grad():
         dim = encoder(x[:2]).shape[1]
     torch.manual_seed(seed)
-    model = EncoderClassifier(encoder, dim, targets.shape[1]).to(dev).train()
+    model = EncoderClassifier(encoder, dim, targets.shape[1])
+    if head is not None:
+        with torch.no_grad():
+            model.head.weight.copy_(torch.as_tensor(head[0]))
+            model.head.bias.copy_(torch.as_tensor(head[1]))
+    # BatchNorm keeps its pretrained statistics: a few hundred labelled samples and their
+    # augmentations are not the distribution the encoder was normalised for.
+    model = model.to(dev).eval()
     views.to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr)
     generator = torch.Generator().manual_seed(seed)

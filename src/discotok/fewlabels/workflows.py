@@ -166,7 +166,8 @@ def _fine_tuned(
     seed: int,
 ) -> dict[str, float]:
     """Fine-tune the encoder on labels + the teacher's pseudo-labels, and -- for the same
-    number of optimiser steps -- on the labels alone; test accuracy of both."""
+    number of optimiser steps, from the labels-only head -- on the labels alone; test
+    accuracy of both."""
     from discotok.fewlabels.finetune import fine_tune, predict
     from discotok.fewlabels.head import one_hot
     from discotok.pipeline import load_dataset, read_config
@@ -183,12 +184,15 @@ def _fine_tuned(
     batch = 256
     steps = epochs * math.ceil(len(rows) / batch)
     epochs_alone = math.ceil(steps / math.ceil(len(rows_l) / batch))
+    alone = SelfTraining(rounds=0, head=model.head_kind, seed=seed)
+    alone.fit(x[known], y[known], x[~known], classes=model.classes_)
     out = {}
-    for name, r, t, e in (
-        ("self_training_finetuned", rows, targets, epochs),
-        ("labels_only_finetuned", rows_l, onehot, epochs_alone),
+    for name, r, t, e, start in (
+        ("self_training_finetuned", rows, targets, epochs, model),
+        ("labels_only_finetuned", rows_l, onehot, epochs_alone, alone),
     ):
-        student, dev = fine_tune(run_dir, r, t, epochs=e, batch_size=batch, seed=seed)
+        head = start.linear_head()  # the student starts from its teacher's classifier
+        student, dev = fine_tune(run_dir, r, t, epochs=e, batch_size=batch, seed=seed, head=head)
         pred = model.classes_[predict(student, data.x_test, dev)]
         out[name] = float((pred == emb["y_test"]).mean())
     return out

@@ -1,7 +1,8 @@
 """What every self-supervised method is: an nn.Module returning named losses.
 
 The engine owns the loop. It calls ``method({"views": [v1, v2, ...], "index": idx})`` and
-minimises ``losses["loss"]``; other entries are logged. A method that wants a say in which
+minimises ``losses["loss"]``; other entries are logged. After each optimiser step it calls
+``method.after_step(step, total_steps)`` (EMA teachers). A method that wants a say in which
 samples share a batch returns pseudo-labels from ``pseudo_labels``; the engine then composes
 batches from distinct pseudo-classes.
 """
@@ -26,6 +27,10 @@ class SSLMethod(nn.Module):
         self, batch: dict[str, torch.Tensor | list[torch.Tensor]]
     ) -> dict[str, torch.Tensor]:
         raise NotImplementedError
+
+    def after_step(self, step: int, total_steps: int) -> None:
+        """Called by the engine after each optimiser step (`step` counts from 1): momentum
+        teachers and centres update here. Default: nothing."""
 
     def pseudo_labels(
         self,

@@ -220,6 +220,7 @@ def fit(
                     optimizer.step()
                     scheduler.step()
                     step += 1
+                    method.after_step(step, total_steps)
                     last_loss = float(loss.item())
                     record = {
                         "step": step,

@@ -1,0 +1,102 @@
+"""SwAV (Sinkhorn prototypes) and DINO (centred, sharpened momentum teacher)."""
+
+import os
+import signal
+
+import numpy as np
+import pytest
+import torch
+from conftest import tiny, weights
+from test_distributed import vector_config
+
+from discotok.encoders.cnn1d import CNN1d
+from discotok.errors import ConfigError, TrainingInterrupted
+from discotok.methods.dino import DINO
+from discotok.methods.momentum import cosine_momentum
+from discotok.methods.swav import SwAV, sinkhorn
+from discotok.pipeline import pretrain
+
+
+def test_sinkhorn_assignments_are_balanced_and_sum_to_one():
+    torch.manual_seed(0)
+    protos = torch.nn.functional.normalize(torch.randn(8, 16), dim=1)
+    z = torch.nn.functional.normalize(torch.randn(64, 16) + 2 * protos[0], dim=1)
+    scores = z @ protos.T  # most samples lean to prototype 0
+    plain = torch.softmax(scores / 0.1, 1).sum(0)
+    assert plain[0] > 30  # without balancing, one prototype takes half the batch
+    for iterations, tolerance in ((3, 1.5), (10, 0.1)):
+        q = sinkhorn(scores, epsilon=0.05, iterations=iterations)
+        assert torch.allclose(q.sum(1), torch.ones(64), atol=1e-5)
+        assert torch.allclose(q.sum(0), torch.full((8,), 8.0), atol=tolerance)
+    wide = sinkhorn(scores * 30, epsilon=0.05)  # no underflow to NaN on wide score ranges
+    assert torch.isfinite(wide).all()
+
+
+@pytest.mark.parametrize("cls", [SwAV, DINO])
+def test_methods_return_named_losses(cls):
+    method = cls(CNN1d((1, 40), width=8, depth=2, embed_dim=8))
+    x = torch.randn(16, 1, 40)
+    out = method({"views": [x, x + 0.1 * torch.randn_like(x)]})
+    assert out["loss"].requires_grad and torch.isfinite(out["loss"])
+    assert len(out) == 2
+
+
+def test_momentum_schedule_rises_to_one():
+    assert cosine_momentum(0.996, 0, 100) == pytest.approx(0.996)
+    assert cosine_momentum(0.996, 50, 100) == pytest.approx(0.998)
+    assert cosine_momentum(0.996, 100, 100) == pytest.approx(1.0)
+
+
+def test_dino_teacher_follows_the_student_and_is_checkpointed(tmp_path):
+    cfg = tiny()
+    cfg["method"] = {"name": "dino", "out_dim": 64, "hidden": 32, "bottleneck": 16}
+    run = pretrain(cfg, tmp_path)
+    state = weights(run)["model"]
+    torch.manual_seed(0)
+    fresh = DINO(CNN1d((1, 40), width=16, depth=2, embed_dim=16), 64, 32, 16).state_dict()
+    key = "teacher_encoder.features.0.weight"
+    assert key in state and not torch.equal(state[key], fresh[key])  # the teacher moved
+    student = key.replace("teacher_encoder", "encoder")
+    assert not torch.equal(state[key], state[student])  # ... but is not the student
+    assert state["center"].abs().sum() > 0
+
+
+@pytest.mark.parametrize("name", ["swav", "dino"])
+def test_interrupted_run_resumes_to_identical_weights(tmp_path, name):
+    cfg = tiny(train={"epochs": 2})
+    cfg["method"] = {"name": name}
+    full = pretrain(cfg, tmp_path / "full")
+
+    def ctrl_c_at_step_3(record):
+        if record["step"] == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    with pytest.raises(TrainingInterrupted):
+        pretrain(cfg, tmp_path / "cut", callbacks=(ctrl_c_at_step_3,))
+    pretrain(cfg, tmp_path / "cut")
+    a, b = weights(full)["model"], weights(tmp_path / "cut")["model"]
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", [{"name": "swav", "prototypes": 10}, {"name": "dino"}])
+def test_two_processes_equal_one_with_the_global_batch(tmp_path, method):
+    rng = np.random.default_rng(0)
+    data = tmp_path / "vectors.npz"
+    np.savez(data, x=rng.normal(size=(160, 10)).astype(np.float32), y=rng.integers(0, 3, 160))
+    runs = []
+    for batch, procs in ((32, 1), (16, 2)):
+        cfg = vector_config(data, batch, procs)
+        cfg["method"] = method
+        runs.append(weights(pretrain(cfg, tmp_path / f"p{procs}"))["model"])
+    for key in runs[0]:
+        assert torch.allclose(runs[0][key], runs[1][key], atol=1e-5), key
+
+
+def test_option_ranges():
+    enc = CNN1d((1, 40), width=8, depth=2, embed_dim=8)
+    with pytest.raises(ConfigError, match="method.prototypes"):
+        SwAV(enc, prototypes=1)
+    with pytest.raises(ConfigError, match="method.teacher_temperature"):
+        DINO(enc, teacher_temperature=0)
