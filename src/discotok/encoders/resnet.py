@@ -1,0 +1,82 @@
+"""A small ResNet for images, sized for CPU: a 3x3 stem and `depth` stages of residual
+basic blocks (two 3x3 convolutions and a skip), each stage after the first halving the
+resolution and doubling the width, then global average pooling (He et al. 2016, the CIFAR
+layout scaled down)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from discotok.encoders.norm import make_norm
+from discotok.errors import ConfigError, check_range
+from discotok.registry import ENCODERS
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, in_ch: int, out_ch: int, stride: int, norm: str) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(in_ch, out_ch, 3, stride, 1, bias=False),
+            make_norm(norm, out_ch, 2),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(out_ch, out_ch, 3, 1, 1, bias=False),
+            make_norm(norm, out_ch, 2),
+        )
+        self.skip: nn.Module = nn.Identity()
+        if stride != 1 or in_ch != out_ch:
+            self.skip = nn.Sequential(
+                nn.Conv2d(in_ch, out_ch, 1, stride, bias=False), make_norm(norm, out_ch, 2)
+            )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(self.body(x) + self.skip(x))
+
+
+@ENCODERS.register("resnet")
+class ResNet(nn.Module):
+    """Residual stages of `blocks` basic blocks; width doubles and resolution halves per stage."""
+
+    def __init__(
+        self,
+        input_shape: tuple[int, ...],
+        width: int = 16,
+        depth: int = 3,
+        blocks: int = 1,
+        embed_dim: int = 128,
+        norm: str = "batch",
+    ) -> None:
+        super().__init__()
+        if len(input_shape) != 3:
+            raise ConfigError(
+                f"encoder 'resnet' needs images of shape (channels, height, width); "
+                f"got {input_shape}"
+            )
+        check_range("encoder.width", width, 1)
+        check_range("encoder.depth", depth, 1)
+        check_range("encoder.blocks", blocks, 1)
+        check_range("encoder.embed_dim", embed_dim, 1)
+        channels, height, wide = input_shape
+        if min(height, wide) < 2 ** (depth - 1):
+            raise ConfigError(
+                f"encoder 'resnet' with depth {depth} halves the image {depth - 1} times; "
+                f"{height}x{wide} is too small; lower encoder.depth"
+            )
+        layers: list[nn.Module] = [
+            nn.Conv2d(channels, width, 3, 1, 1, bias=False),
+            make_norm(norm, width, 2),
+            nn.ReLU(inplace=True),
+        ]
+        in_ch = width
+        for stage in range(depth):
+            out_ch = width * 2**stage
+            for b in range(blocks):
+                stride = 2 if stage > 0 and b == 0 else 1
+                layers.append(BasicBlock(in_ch, out_ch, stride, norm))
+                in_ch = out_ch
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Linear(in_ch, embed_dim)
+        self.embed_dim = embed_dim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x).mean(dim=(2, 3)))
