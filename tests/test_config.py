@@ -24,7 +24,7 @@ def test_overrides_are_yaml_typed_and_nested():
 def test_unknown_method_lists_valid_choices():
     cfg = as_config({"method": {"name": "simclrr"}, "data": {"num_samples": 100}})
     with pytest.raises(
-        ConfigError, match="unknown method 'simclrr'; valid choices: gsimclr, simclr"
+        ConfigError, match="unknown method 'simclrr'; valid choices: dino, gsimclr, simclr, swav"
     ):
         build_method(cfg, load_dataset(cfg))
 

@@ -76,7 +76,9 @@ def test_cli_on_the_users_own_unlabelled_npy(tmp_path, capsys):
 def test_cli_errors_are_one_line_without_traceback(tmp_path, capsys):
     assert main(["pretrain", "--run-dir", str(tmp_path), "method.name=byol"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("discotok: error: unknown method 'byol'; valid choices: gsimclr, simclr")
+    assert err.startswith(
+        "discotok: error: unknown method 'byol'; valid choices: dino, gsimclr, simclr, swav"
+    )
     assert "Traceback" not in err
     assert main(["pretrain", "--data", str(tmp_path / "none.npz")]) == 2
     assert "does not exist" in capsys.readouterr().err
