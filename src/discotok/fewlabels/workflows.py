@@ -147,10 +147,10 @@ def self_train(
             "labels_only": float((alone.predict(xt) == yt).mean()),
             "sklearn_self_training": float((reference.predict(xt) == yt).mean()),
         }
-    if finetune_epochs and "test_acc" in result:
-        result["test_acc"].update(
-            _fine_tuned(run_dir, model, x, y, known, emb, finetune_epochs, seed)
-        )
+        if finetune_epochs:
+            result["test_acc"].update(
+                _fine_tuned(run_dir, model, alone, x, y, known, emb, finetune_epochs, seed)
+            )
     _write(run_dir, "self_train", result, **arrays)
     return result
 
@@ -158,6 +158,7 @@ def self_train(
 def _fine_tuned(
     run_dir: str | Path,
     model: SelfTraining,
+    alone: SelfTraining,
     x: np.ndarray,
     y: np.ndarray,
     known: np.ndarray,
@@ -165,9 +166,9 @@ def _fine_tuned(
     epochs: int,
     seed: int,
 ) -> dict[str, float]:
-    """Fine-tune the encoder on labels + the teacher's pseudo-labels, and -- for the same
-    number of optimiser steps, from the labels-only head -- on the labels alone; test
-    accuracy of both."""
+    """Fine-tune the encoder on labels + the teacher's pseudo-labels (from `model`'s head),
+    and -- for the same number of optimiser steps, from `alone`'s head -- on the labels
+    alone; test accuracy of both."""
     from discotok.fewlabels.finetune import fine_tune, predict
     from discotok.fewlabels.head import one_hot
     from discotok.pipeline import load_dataset, read_config
@@ -184,8 +185,6 @@ def _fine_tuned(
     batch = 256
     steps = epochs * math.ceil(len(rows) / batch)
     epochs_alone = math.ceil(steps / math.ceil(len(rows_l) / batch))
-    alone = SelfTraining(rounds=0, head=model.head_kind, seed=seed)
-    alone.fit(x[known], y[known], x[~known], classes=model.classes_)
     out = {}
     for name, r, t, e, start in (
         ("self_training_finetuned", rows, targets, epochs, model),
