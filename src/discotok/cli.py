@@ -81,10 +81,12 @@ def cmd_tokenize(args: argparse.Namespace) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
     from discotok.evaluation import evaluate
-    from discotok.report import format_table
+    from discotok.report import collapse_warning, format_table
 
     metrics = evaluate(args.run)
     print(format_table(metrics))
+    if metrics.get("collapsed"):
+        print(f"\nwarning: {collapse_warning(metrics)}")
     print(f"\nreport: {args.run}/report.md")
 
 
@@ -153,7 +155,7 @@ def cmd_label_shift(args: argparse.Namespace) -> None:
 def cmd_demo(args: argparse.Namespace) -> None:
     from discotok.evaluation import evaluate
     from discotok.pipeline import embed, pretrain
-    from discotok.report import format_table
+    from discotok.report import collapse_warning, format_table
 
     cfg = _config(args)
     run_dir = Path(args.run_dir)
@@ -172,6 +174,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
     metrics = evaluate(run_dir)
     print()
     print(format_table(metrics))
+    if metrics.get("collapsed"):
+        print(f"\nwarning: {collapse_warning(metrics)}")
     trained = metrics.get("train", {})
     print(
         f"\npretraining {t1 - t0:.0f} s ({trained.get('steps', '?')} steps), "

@@ -1,4 +1,5 @@
-"""The evaluate stage: probes and token metrics on the embedding and on the raw input.
+"""The evaluate stage: probes, token metrics and the collapse monitor (RankMe) on the
+embedding and on the raw input.
 
 Writes ``metrics.json`` and the report (``report.md``, ``loss.png``, ``embedding_map.png``).
 """
@@ -12,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from discotok.config import RunConfig
+from discotok.evaluators.collapse import collapsed, rankme
 from discotok.pipeline import load_dataset, read_config, read_embeddings
 from discotok.registry import EVALUATORS
 from discotok.report import write_report
@@ -45,6 +47,7 @@ def evaluate(run_dir: str | Path) -> dict[str, Any]:
     learned: dict[str, float] = {}
     if data.has_labels:
         learned = evaluate_features(emb["train"], data.y_train, emb["test"], data.y_test, cfg)
+    learned["rankme"] = rankme(emb["test"])
     tokens_path = run_dir / "token_metrics.json"
     if not tokens_path.exists():  # evaluate the tokens the user made, or make the default ones
         tokenize(run_dir)
@@ -59,12 +62,14 @@ def evaluate(run_dir: str | Path) -> dict[str, Any]:
         "num_train": int(len(data.x_train)),
         "num_test": int(len(data.x_test)),
         "embedding": learned,
+        "collapsed": collapsed(learned["rankme"], emb["test"].shape[1]),
     }
     if cfg.evaluate.include_raw:  # the same probes and tokenizer on the standardized input
         inp = raw_input(data)
         raw: dict[str, float] = {}
         if data.has_labels:
             raw = evaluate_features(inp.train, data.y_train, inp.test, data.y_test, cfg)
+        raw["rankme"] = rankme(inp.test)
         raw.update(raw_token_metrics(inp, cfg, token_info["tokenizer"]))
         metrics["raw"] = raw
     result = run_dir / "train_result.json"

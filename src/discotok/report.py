@@ -23,6 +23,7 @@ ROWS = (
     ("token_perplexity", "codebook perplexity"),
     ("token_dead_codes", "dead codes"),
     ("token_agreement", "token kept under augmentation"),
+    ("rankme", "effective rank (RankMe)"),
 )
 COMPARE = (
     ("token_bits", "bits", "{:.0f}"),
@@ -49,7 +50,8 @@ def table_rows(metrics: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
         cells = []
         for c in columns:
             value = metrics[c].get(key)
-            fmt = "{:.1f}" if key in ("token_perplexity", "token_dead_codes") else "{:.3f}"
+            wide = ("token_perplexity", "token_dead_codes", "rankme")
+            fmt = "{:.1f}" if key in wide else "{:.3f}"
             cells.append("-" if value is None else fmt.format(value))
         rows.append([label, *cells])
     return ["metric", *[names[c] for c in columns]], rows
@@ -186,6 +188,14 @@ def plot_embedding_map(
     return path
 
 
+def collapse_warning(metrics: dict[str, Any]) -> str:
+    rank = metrics["embedding"]["rankme"]
+    return (
+        f"collapse: the embedding's effective rank (RankMe) is {rank:.1f}; the encoder maps "
+        "samples to a few directions. Lower the learning rate or check the method's settings."
+    )
+
+
 def write_report(
     run_dir: Path,
     metrics: dict[str, Any],
@@ -209,6 +219,8 @@ def write_report(
             f"- training: {train['steps']} steps, {train['seconds']:.1f} s, "
             f"{train['samples_per_second']:.0f} samples/s (this invocation)"
         )
+    if metrics.get("collapsed"):
+        lines.append(f"- **{collapse_warning(metrics)}**")
     lines += ["", format_table(metrics, markdown=True), ""]
     if loss_png:
         lines += ["## Training loss", "", f"![loss]({loss_png.name})", ""]
