@@ -10,6 +10,28 @@ from discotok.errors import ConfigError, check_range
 from discotok.registry import ENCODERS
 
 
+def check_image_encoder(
+    name: str, input_shape: tuple[int, ...], width: int, depth: int, embed_dim: int
+) -> int:
+    """Checks shared by the image encoders, which halve the resolution depth - 1 times;
+    returns the number of input channels."""
+    if len(input_shape) != 3:
+        raise ConfigError(
+            f"encoder {name!r} needs images of shape (channels, height, width); got {input_shape}"
+        )
+    check_range("encoder.width", width, 1)
+    check_range("encoder.depth", depth, 1)
+    check_range("encoder.embed_dim", embed_dim, 1)
+    channels, height, wide = input_shape
+    if min(height, wide) < 2 ** (depth - 1):
+        raise ConfigError(
+            f"encoder {name!r} with depth {depth} halves the image {depth - 1} times; "
+            f"{height}x{wide} is too small (need at least {2 ** (depth - 1)} pixels a side)"
+            "; lower encoder.depth"
+        )
+    return channels
+
+
 @ENCODERS.register("cnn2d")
 class CNN2d(nn.Module):
     """Conv-norm-ReLU stages doubling the width and halving the resolution, then avg-pool."""
@@ -23,21 +45,7 @@ class CNN2d(nn.Module):
         norm: str = "batch",
     ) -> None:
         super().__init__()
-        if len(input_shape) != 3:
-            raise ConfigError(
-                f"encoder 'cnn2d' needs images of shape (channels, height, width); "
-                f"got {input_shape}"
-            )
-        check_range("encoder.width", width, 1)
-        check_range("encoder.depth", depth, 1)
-        check_range("encoder.embed_dim", embed_dim, 1)
-        channels, height, wide = input_shape
-        if min(height, wide) < 2 ** (depth - 1):
-            raise ConfigError(
-                f"encoder 'cnn2d' with depth {depth} halves the image {depth - 1} times; "
-                f"{height}x{wide} is too small (need at least {2 ** (depth - 1)} pixels a side)"
-                "; lower encoder.depth"
-            )
+        channels = check_image_encoder("cnn2d", input_shape, width, depth, embed_dim)
         layers: list[nn.Module] = []
         in_ch = channels
         for i in range(depth):

@@ -8,8 +8,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from discotok.encoders.cnn2d import check_image_encoder
 from discotok.encoders.norm import make_norm
-from discotok.errors import ConfigError, check_range
+from discotok.errors import check_range
 from discotok.registry import ENCODERS
 
 
@@ -47,21 +48,8 @@ class ResNet(nn.Module):
         norm: str = "batch",
     ) -> None:
         super().__init__()
-        if len(input_shape) != 3:
-            raise ConfigError(
-                f"encoder 'resnet' needs images of shape (channels, height, width); "
-                f"got {input_shape}"
-            )
-        check_range("encoder.width", width, 1)
-        check_range("encoder.depth", depth, 1)
+        channels = check_image_encoder("resnet", input_shape, width, depth, embed_dim)
         check_range("encoder.blocks", blocks, 1)
-        check_range("encoder.embed_dim", embed_dim, 1)
-        channels, height, wide = input_shape
-        if min(height, wide) < 2 ** (depth - 1):
-            raise ConfigError(
-                f"encoder 'resnet' with depth {depth} halves the image {depth - 1} times; "
-                f"{height}x{wide} is too small; lower encoder.depth"
-            )
         layers: list[nn.Module] = [
             nn.Conv2d(channels, width, 3, 1, 1, bias=False),
             make_norm(norm, width, 2),
