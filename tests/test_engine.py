@@ -1,5 +1,6 @@
 import os
 import signal
+from functools import partial
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from discotok.errors import ConfigError, TrainingDiverged, TrainingInterrupted
 from discotok.pipeline import pretrain
 from discotok.train.batches import distinct_cluster_order, epoch_order
 from discotok.train.logger import read_log
-from discotok.train.schedule import warmup_constant, warmup_cosine
+from discotok.train.schedule import warmup_constant, warmup_cosine, warmup_infinite
 
 
 def assert_same_weights(a, b):
@@ -90,6 +91,41 @@ def test_schedules():
     assert warmup_cosine(55, 100, 10) == pytest.approx(0.5)
     assert warmup_cosine(100, 100, 10) == pytest.approx(0.0)
     assert warmup_constant(50, 100, 10) == 1.0
+
+
+def test_infinite_schedule_phases():
+    f = partial(warmup_infinite, total_steps=100, warmup_steps=10, cooldown_steps=20)
+    assert f(0, constant=0.25) == pytest.approx(0.1)
+    assert f(9, constant=0.25) == pytest.approx(1.0)  # warmed up
+    assert f(10, constant=0.25) == pytest.approx(1.0)  # cooldown starts at the top
+    assert f(20, constant=0.25) == pytest.approx(0.625)  # halfway down the cosine
+    assert f(30, constant=0.25) == f(99, constant=0.25) == pytest.approx(0.25)  # constant
+    # with an anneal over the last 10 steps: exponential from 0.25 down to 0.01
+    assert f(89, constant=0.25, anneal_steps=10) == pytest.approx(0.25)
+    assert f(94, constant=0.25, anneal_steps=10) == pytest.approx(0.25 * 0.04**0.5)
+    assert f(99, constant=0.25, anneal_steps=10) == pytest.approx(0.01)
+
+
+def test_engine_follows_the_infinite_schedule(tmp_path):
+    cfg = tiny(
+        train={
+            "epochs": 4,
+            "schedule": "infinite",
+            "warmup_epochs": 1,
+            "cooldown_epochs": 1,
+            "constant_lr_ratio": 0.5,
+            "anneal_epochs": 1,
+            "lr": 0.01,
+        }
+    )
+    run = pretrain(cfg, tmp_path)
+    lr = {int(r["step"]): r["lr"] for r in read_log(run)}
+    # 5 steps per epoch; the log holds the rate after each step
+    assert lr[5] == pytest.approx(0.01)  # warmup done, cooldown at the top
+    assert lr[10] == pytest.approx(0.005) and lr[14] == pytest.approx(0.005)  # constant
+    assert lr[20] == pytest.approx(0.0001, rel=1e-3)  # annealed to 1 % at the end
+    with pytest.raises(ConfigError, match="train.anneal_lr_ratio"):
+        pretrain(tiny(train={"constant_lr_ratio": 0.1, "anneal_lr_ratio": 0.2}), tmp_path / "x")
 
 
 def test_epoch_order_is_a_permutation_and_depends_on_epoch():

@@ -17,7 +17,7 @@ import yaml
 from discotok.errors import ConfigError, check_choice, check_range
 
 OPTIMIZERS = ("adamw", "sgd")
-SCHEDULES = ("cosine", "constant")
+SCHEDULES = ("cosine", "constant", "infinite")
 MAP_METHODS = ("tsne", "pca")
 
 
@@ -32,6 +32,10 @@ class TrainConfig:
     optimizer: str = "adamw"
     schedule: str = "cosine"
     warmup_epochs: float = 1.0
+    cooldown_epochs: float = 10.0
+    constant_lr_ratio: float = 0.25
+    anneal_epochs: float = 0.0
+    anneal_lr_ratio: float = 0.01
     checkpoint_every: int = 200
     log_every: int = 10
     device: str = "auto"
@@ -48,6 +52,18 @@ class TrainConfig:
         check_choice("train.optimizer", self.optimizer, OPTIMIZERS)
         check_choice("train.schedule", self.schedule, SCHEDULES)
         check_range("train.warmup_epochs", self.warmup_epochs, 0.0)
+        check_range("train.cooldown_epochs", self.cooldown_epochs, 0.0)
+        check_range(
+            "train.constant_lr_ratio", self.constant_lr_ratio, 0.0, 1.0, low_inclusive=False
+        )
+        check_range("train.anneal_epochs", self.anneal_epochs, 0.0)
+        check_range(
+            "train.anneal_lr_ratio",
+            self.anneal_lr_ratio,
+            0.0,
+            self.constant_lr_ratio,
+            low_inclusive=False,
+        )
         check_range("train.checkpoint_every", self.checkpoint_every, 1)
         check_range("train.log_every", self.log_every, 1)
         check_range("train.num_processes", self.num_processes, 1)

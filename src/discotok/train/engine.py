@@ -30,7 +30,7 @@ from discotok.train.batches import epoch_order
 from discotok.train.checkpoint import load_checkpoint, save_checkpoint
 from discotok.train.distributed import is_distributed, rank, world_size
 from discotok.train.logger import RunLogger
-from discotok.train.schedule import warmup_constant, warmup_cosine
+from discotok.train.schedule import warmup_constant, warmup_cosine, warmup_infinite
 
 if TYPE_CHECKING:  # the engine trains any method; it needs the type only for hints
     from discotok.methods.base import SSLMethod
@@ -141,7 +141,17 @@ def fit(
             model, device_ids=[device.index] if device.type == "cuda" else None
         )
     optimizer = make_optimizer(method.parameters(), cfg)
-    shape = warmup_cosine if cfg.schedule == "cosine" else warmup_constant
+    shape = {
+        "cosine": warmup_cosine,
+        "constant": warmup_constant,
+        "infinite": partial(
+            warmup_infinite,
+            cooldown_steps=int(round(cfg.cooldown_epochs * steps_per_epoch)),
+            constant=cfg.constant_lr_ratio,
+            anneal_steps=int(round(cfg.anneal_epochs * steps_per_epoch)),
+            anneal_to=cfg.anneal_lr_ratio,
+        ),
+    }[cfg.schedule]
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, partial(shape, total_steps=total_steps, warmup_steps=warmup_steps)
     )

@@ -18,3 +18,31 @@ def warmup_constant(step: int, total_steps: int, warmup_steps: int) -> float:
     if warmup_steps > 0 and step < warmup_steps:
         return (step + 1) / warmup_steps
     return 1.0
+
+
+def warmup_infinite(
+    step: int,
+    total_steps: int,
+    warmup_steps: int,
+    cooldown_steps: int,
+    constant: float,
+    anneal_steps: int = 0,
+    anneal_to: float = 0.01,
+) -> float:
+    """The infinite schedule for continual pre-training (Ibrahim et al. 2024): linear warmup
+    to 1, a cosine cooldown to `constant` over `cooldown_steps`, then constant for as long as
+    training goes on -- so more data can follow without re-warming -- and, when a final
+    checkpoint is wanted, an exponential anneal to `anneal_to` over the last `anneal_steps`.
+    """
+    if warmup_steps > 0 and step < warmup_steps:
+        return (step + 1) / warmup_steps
+    since = step - warmup_steps
+    if since < cooldown_steps:
+        return constant + (1.0 - constant) * 0.5 * (
+            1.0 + math.cos(math.pi * since / cooldown_steps)
+        )
+    anneal_start = total_steps - anneal_steps
+    if anneal_steps > 0 and step >= anneal_start:
+        progress = min(1.0, (step - anneal_start + 1) / anneal_steps)
+        return constant * (anneal_to / constant) ** progress
+    return constant
