@@ -19,6 +19,7 @@ BENCH = Path(__file__).parent.parent / "benchmarks"
         "kmeans_speed.py",
         "tokenizer_comparison.py",
         "few_labels.py",
+        "continual_schedules.py",
     ],
 )
 def test_benchmark_script_smoke(script):

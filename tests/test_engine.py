@@ -7,7 +7,7 @@ import pytest
 import torch
 from conftest import tiny, weights
 
-from discotok.errors import ConfigError, TrainingDiverged, TrainingInterrupted
+from discotok.errors import ConfigError, DataError, TrainingDiverged, TrainingInterrupted
 from discotok.pipeline import pretrain
 from discotok.train.batches import distinct_cluster_order, epoch_order
 from discotok.train.logger import read_log
@@ -140,3 +140,28 @@ def test_distinct_cluster_order_puts_one_sample_per_cluster_in_a_batch():
     assert sorted(order) == list(range(80))
     for start in range(0, 80, 8):
         assert len(set(labels[order[start : start + 8]])) == 8
+
+
+@pytest.mark.parametrize("plan", ["infinite", "cosine"])
+def test_continual_pretraining_over_class_splits(tmp_path, plan):
+    import json
+
+    from discotok.continual import continual
+
+    cfg = tiny(train={"lr": 0.01, "warmup_epochs": 2, "cooldown_epochs": 1})
+    result = continual(cfg, tmp_path, plan=plan, classes_per_task=5, epochs_per_task=4)
+    assert result["tasks"] == [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]
+    assert [len(row) for row in result["accuracy"]] == [1, 2]
+    assert result["forgetting"] == [result["accuracy"][0][0] - result["accuracy"][1][0]]
+    env = json.loads((tmp_path / "task1" / "environment.json").read_text())
+    assert env["init_from"].endswith("task0/checkpoints/last.pt")
+    lr = [r["lr"] for r in read_log(tmp_path / "task1")]
+    if plan == "infinite":  # no re-warming: the constant 0.25 x lr throughout
+        assert lr == pytest.approx([0.0025] * len(lr))
+    else:  # warms up again, then decays to zero
+        assert max(lr) == pytest.approx(0.01) and lr[0] < 0.01 and lr[-1] == pytest.approx(0)
+
+
+def test_init_from_a_missing_checkpoint_is_a_clear_error(tmp_path):
+    with pytest.raises(DataError, match="init_from checkpoint"):
+        pretrain(tiny(), tmp_path, init_from=tmp_path / "nope.pt")

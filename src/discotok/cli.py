@@ -1,5 +1,5 @@
 """The command line: ``discotok pretrain|embed|tokenize|evaluate|self-train|discover|
-label-shift|demo|list``.
+label-shift|continual|demo|list``.
 
 Every training command takes ``--config FILE.yaml`` and ``section.key=value`` overrides,
 e.g. ``discotok pretrain train.epochs=5 method.name=gsimclr``.
@@ -152,6 +152,26 @@ def cmd_label_shift(args: argparse.Namespace) -> None:
     print(f"\nresults: {args.run}/label_shift.json  components: {args.run}/label_shift.npz")
 
 
+def cmd_continual(args: argparse.Namespace) -> None:
+    from discotok.continual import continual
+
+    cfg = _config(args)
+    result = continual(
+        cfg,
+        args.run_dir,
+        plan=args.plan,
+        classes_per_task=args.classes_per_task,
+        epochs_per_task=args.epochs_per_task,
+    )
+    print(f"continual pre-training, plan {result['plan']}: splits {result['tasks']}")
+    for t, row in enumerate(result["accuracy"]):
+        cells = "  ".join(f"{a:.3f}" for a in row)
+        print(f"after split {t}: average {result['average_accuracy'][t]:.3f}  per split: {cells}")
+    print(
+        f"mean forgetting {result['mean_forgetting']:.3f}; results: {args.run_dir}/continual.json"
+    )
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from discotok.evaluation import evaluate
     from discotok.pipeline import embed, pretrain
@@ -281,6 +301,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alpha", type=float, default=0.5, help="Dirichlet alpha of simulated domains")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_label_shift)
+
+    p = sub.add_parser("continual", help="pre-train over class splits in turn; probe each")
+    with_config(p)
+    p.add_argument("--run-dir", default="runs/continual")
+    p.add_argument("--plan", default="infinite", choices=("infinite", "cosine"))
+    p.add_argument("--classes-per-task", type=int, default=2)
+    p.add_argument("--epochs-per-task", type=int, default=12)
+    p.set_defaults(func=cmd_continual)
 
     p = sub.add_parser("demo", help="pretrain, embed, tokenize and evaluate on MNIST-1D")
     with_config(p)

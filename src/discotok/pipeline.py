@@ -124,11 +124,17 @@ def clear_after(stage: str, run_dir: Path) -> None:
 
 
 def _pretrain_process(
-    cfg_dict: dict, run_dir: str, resume: bool, callbacks: tuple[StepCallback, ...] = ()
+    cfg_dict: dict,
+    run_dir: str,
+    resume: bool,
+    callbacks: tuple[StepCallback, ...] = (),
+    init_from: str | None = None,
 ) -> None:
     cfg = RunConfig.from_dict(cfg_dict)
     dataset = load_dataset(cfg)
     method, views = build_method(cfg, dataset)
+    if init_from:  # a resumed run's own checkpoint overrides these weights inside fit
+        method.load_state_dict(load_checkpoint(init_from)["model"])
     result = fit(
         method,
         views,
@@ -150,15 +156,20 @@ def pretrain(
     *,
     resume: bool = True,
     callbacks: tuple[StepCallback, ...] = (),
+    init_from: str | Path | None = None,
 ) -> Path:
     """Train the configured method; returns the run directory (``checkpoints/last.pt``).
 
     With ``resume=True`` an unfinished run in `run_dir` continues from its checkpoint, and a
     finished one returns at once. ``train.num_processes > 1`` trains on that many processes
-    (torch.distributed); `callbacks` are then not available.
+    (torch.distributed); `callbacks` are then not available. `init_from` (a checkpoint of
+    the same method and encoder) starts from its weights instead of a fresh initialisation
+    (continual pre-training); it is recorded in ``environment.json``.
     """
     cfg = as_config(config)
     run_dir = Path(run_dir)
+    if init_from and not Path(init_from).is_file():
+        raise DataError(f"init_from checkpoint {str(init_from)!r} does not exist")
     dataset = load_dataset(cfg)
     build_method(cfg, dataset)  # resolve and validate every section before anything runs
     _prepare_run_dir(cfg, run_dir, resume)
@@ -168,10 +179,12 @@ def pretrain(
                 seed=cfg.seed,
                 device=str(resolve_device(cfg.train.device)),
                 num_processes=cfg.train.num_processes,
-            ),
+            )
+            | ({"init_from": str(init_from)} if init_from else {}),
             indent=2,
         )
     )
+    init = str(init_from) if init_from else None
     if cfg.train.num_processes > 1:
         if callbacks:
             raise ConfigError("callbacks are not supported with train.num_processes > 1")
@@ -179,11 +192,11 @@ def pretrain(
         launch(
             _pretrain_process,
             cfg.train.num_processes,
-            (cfg.to_dict(), str(run_dir), resume),
+            (cfg.to_dict(), str(run_dir), resume, (), init),
             backend=backend,
         )
     else:
-        _pretrain_process(cfg.to_dict(), str(run_dir), resume, callbacks)
+        _pretrain_process(cfg.to_dict(), str(run_dir), resume, callbacks, init)
     return run_dir
 
 
