@@ -19,10 +19,22 @@ moves look for components of that size. `prior_scale` (> 1: coarser, < 1: finer)
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import gammaln, logsumexp, multigammaln
+from scipy.special import gammaln, multigammaln
 
 from discotok.errors import DataError, check_range
 from discotok.fewlabels.selftrain import check_classes
+
+
+def niw_posterior(
+    z: np.ndarray, m0: np.ndarray, kappa0: float, psi0: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The NIW posterior's mean m_n and scale matrix Psi_n after observing `z` (n x d)."""
+    n = len(z)
+    mean = z.mean(0)
+    centred = z - mean
+    diff = (mean - m0)[:, None]
+    psi_n = psi0 + centred.T @ centred + (kappa0 * n / (kappa0 + n)) * (diff @ diff.T)
+    return (kappa0 * m0 + z.sum(0)) / (kappa0 + n), psi_n
 
 
 def niw_log_marginal(
@@ -31,11 +43,8 @@ def niw_log_marginal(
     """log p(X) of points `z` (n x d) under a Normal-inverse-Wishart prior (m0, kappa0, nu0,
     psi0), the mean and covariance integrated out (Murphy, "Conjugate Bayesian analysis")."""
     n, d = z.shape
-    mean = z.mean(0)
-    centred = z - mean
     kappa_n, nu_n = kappa0 + n, nu0 + n
-    diff = (mean - m0)[:, None]
-    psi_n = psi0 + centred.T @ centred + (kappa0 * n / kappa_n) * (diff @ diff.T)
+    _, psi_n = niw_posterior(z, m0, kappa0, psi0)
     _, logdet_n = np.linalg.slogdet(psi_n)
     return float(
         -0.5 * n * d * np.log(np.pi)
@@ -152,22 +161,14 @@ class SemiSupervisedGMM:
         for j, k in enumerate(ks):
             zk = z[labels == k]
             nk = len(zk)
-            mean = (self.kappa0 * self.m0 + zk.sum(0)) / (self.kappa0 + nk)
-            centred = zk - zk.mean(0)
-            diff = (zk.mean(0) - self.m0)[:, None]
-            psi = (
-                self.psi0
-                + centred.T @ centred
-                + self.kappa0 * nk / (self.kappa0 + nk) * diff @ diff.T
-            )
-            cov = psi / (self.nu0 + nk + d + 1)
+            mean, psi = niw_posterior(zk, self.m0, self.kappa0, self.psi0)
+            cov = psi / (self.nu0 + nk + d + 1)  # the posterior mode of the covariance
             chol = np.linalg.cholesky(cov)
             sol = np.linalg.solve(chol, (z - mean).T)
             log_det = 2 * np.log(np.diag(chol)).sum()
             scores[:, j] = np.log(nk / n) - 0.5 * (log_det + (sol**2).sum(0))
         new = ks[scores.argmax(1)]
         new[labelled] = labels[labelled]
-        self.log_likelihood_ = float(logsumexp(scores, axis=1).mean())
         return new
 
     # ---- split / merge -----------------------------------------------------------------
