@@ -20,6 +20,8 @@ BENCH = Path(__file__).parent.parent / "benchmarks"
         "tokenizer_comparison.py",
         "few_labels.py",
         "continual_schedules.py",
+        "time_series.py",
+        "graph_distillation.py",
     ],
 )
 def test_benchmark_script_smoke(script):

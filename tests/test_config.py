@@ -24,7 +24,9 @@ def test_overrides_are_yaml_typed_and_nested():
 def test_unknown_method_lists_valid_choices():
     cfg = as_config({"method": {"name": "simclrr"}, "data": {"num_samples": 100}})
     with pytest.raises(
-        ConfigError, match="unknown method 'simclrr'; valid choices: dino, gsimclr, simclr, swav"
+        ConfigError,
+        match="unknown method 'simclrr'; valid choices: dino, frameproj, gsimclr, simclr, swav, "
+        "ts2vec",
     ):
         build_method(cfg, load_dataset(cfg))
 

@@ -1,5 +1,5 @@
 """The command line: ``discotok pretrain|embed|tokenize|evaluate|self-train|discover|
-label-shift|continual|demo|list``.
+label-shift|continual|graph|demo|list``.
 
 Every training command takes ``--config FILE.yaml`` and ``section.key=value`` overrides,
 e.g. ``discotok pretrain train.epochs=5 method.name=gsimclr``.
@@ -20,7 +20,8 @@ DEMO_DIR = "runs/demo"
 def _overrides(args: argparse.Namespace) -> list[str]:
     extra = list(args.overrides)
     if getattr(args, "data", None):
-        extra = ["data.name=arrays", f"data.path={args.data}", *extra]
+        kind = "series" if Path(args.data).suffix in (".ts", ".csv") else "arrays"
+        extra = [f"data.name={kind}", f"data.path={args.data}", *extra]
     return extra
 
 
@@ -31,15 +32,17 @@ def _config(args: argparse.Namespace):  # noqa: ANN202 - returns RunConfig
 
 
 def cmd_pretrain(args: argparse.Namespace) -> None:
+    import json
+
     from discotok.pipeline import pretrain
 
     cfg = _config(args)
-    run_dir = (
-        args.run_dir
-        or f"runs/{Path(cfg.data.get('path') or cfg.data['name']).stem}-"
-        f"{cfg.method['name']}-seed{cfg.seed}"
-    )
+    source = cfg.data.get("path") or cfg.data.get("dataset") or cfg.data["name"]
+    run_dir = args.run_dir or f"runs/{Path(source).stem}-{cfg.method['name']}-seed{cfg.seed}"
     pretrain(cfg, run_dir, resume=not args.fresh)
+    env = json.loads((Path(run_dir) / "environment.json").read_text())
+    for note in env.get("data_notes", []):
+        print(f"data: {note}")
     print(f"checkpoint: {run_dir}/checkpoints/last.pt")
 
 
@@ -172,6 +175,33 @@ def cmd_continual(args: argparse.Namespace) -> None:
     )
 
 
+def cmd_graph(args: argparse.Namespace) -> None:
+    import json
+
+    from discotok.graphs.node_classification import format_results, node_classification, open_graph
+    from discotok.graphs.vqgraph import TrainSettings
+
+    graph = open_graph(args.data, args.edges or "", args.labels or "")
+    for note in graph.notes:
+        print(f"data: {note}")
+    result = node_classification(
+        graph,
+        train=args.train,
+        val=args.val,
+        inductive=args.inductive,
+        hidden=args.hidden,
+        codes=args.codes,
+        conv=args.conv,
+        ssl_epochs=args.ssl_epochs,
+        settings=TrainSettings(epochs=args.epochs, lr=args.lr),
+        seed=args.seed,
+    )
+    print(format_results(result))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2))
+    print(f"results: {args.out}")
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from discotok.evaluation import evaluate
     from discotok.pipeline import embed, pretrain
@@ -223,7 +253,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     def with_config(p: argparse.ArgumentParser) -> None:
         p.add_argument("--config", help="YAML config file")
-        p.add_argument("--data", help="your own .npy/.npz file (sets data.name=arrays)")
+        p.add_argument(
+            "--data",
+            help="your own file: .npy/.npz (data.name=arrays) or .ts/.csv series (series)",
+        )
         p.add_argument("--fresh", action="store_true", help="discard an earlier run in the dir")
         p.add_argument("overrides", nargs="*", help="section.key=value, e.g. train.epochs=5")
 
@@ -309,6 +342,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--classes-per-task", type=int, default=2)
     p.add_argument("--epochs-per-task", type=int, default=12)
     p.set_defaults(func=cmd_continual)
+
+    p = sub.add_parser("graph", help="node classification: GNN teacher, VQGraph MLP students")
+    p.add_argument("--data", required=True, help="karate, sbm, a graph .npz, dumpavail .txt")
+    p.add_argument("--edges", help="edge list (.csv/.npy) when --data is a node-feature file")
+    p.add_argument("--labels", help="node labels (.csv/.npy, -1 = unknown) with --edges")
+    p.add_argument("--train", type=float, default=0.1, help="share of labelled nodes")
+    p.add_argument("--val", type=float, default=0.1)
+    p.add_argument("--inductive", type=float, default=0.0, help="share of test nodes hidden")
+    p.add_argument("--hidden", type=int, default=128)
+    p.add_argument("--codes", type=int, default=512, help="codebook size")
+    p.add_argument("--conv", default="sage", choices=("sage", "gcn"))
+    p.add_argument("--epochs", type=int, default=200)
+    p.add_argument("--lr", type=float, default=0.01)
+    p.add_argument("--ssl-epochs", type=int, default=0, help="contrastive GNN pretraining")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="runs/graph/results.json")
+    p.set_defaults(func=cmd_graph)
 
     p = sub.add_parser("demo", help="pretrain, embed, tokenize and evaluate on MNIST-1D")
     with_config(p)

@@ -26,6 +26,7 @@ class TrainConfig:
     """Settings of the training engine (not of any one method)."""
 
     epochs: int = 60
+    steps: int = 0
     batch_size: int = 256
     lr: float = 4e-3
     weight_decay: float = 1e-4
@@ -46,6 +47,7 @@ class TrainConfig:
 
     def validate(self) -> None:
         check_range("train.epochs", self.epochs, 1)
+        check_range("train.steps", self.steps, 0)
         check_range("train.batch_size", self.batch_size, 2)
         check_range("train.lr", self.lr, 0.0, low_inclusive=False)
         check_range("train.weight_decay", self.weight_decay, 0.0)

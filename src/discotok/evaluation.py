@@ -64,6 +64,8 @@ def evaluate(run_dir: str | Path) -> dict[str, Any]:
         "embedding": learned,
         "collapsed": collapsed(learned["rankme"], emb["test"].shape[1]),
     }
+    if data.notes:
+        metrics["data_notes"] = data.notes
     if cfg.evaluate.include_raw:  # the same probes and tokenizer on the standardized input
         inp = raw_input(data)
         raw: dict[str, float] = {}

@@ -63,11 +63,16 @@ def load_dataset(cfg: RunConfig) -> Dataset:
 
 
 def build_method(cfg: RunConfig, dataset: Dataset) -> tuple[SSLMethod, torch.nn.Module]:
-    """Build views, encoder and method for `dataset`, resolving ``auto`` names in `cfg`."""
+    """Build views, encoder and method for `dataset`, resolving ``auto`` names in `cfg`.
+
+    Time series from the series loaders (``dataset.padded``) default to the time-series
+    views and the padding-aware ``dilated`` encoder.
+    """
     for section, defaults in (("views", DEFAULT_VIEWS), ("encoder", DEFAULT_ENCODERS)):
         spec = getattr(cfg, section)
         if spec.get("name") == "auto":
-            setattr(cfg, section, {**spec, "name": defaults[dataset.modality]})
+            name = defaults["series" if dataset.padded else dataset.modality]
+            setattr(cfg, section, {**spec, "name": name})
     cfg.views = VIEWS.resolve(cfg.views)
     cfg.encoder = ENCODERS.resolve(cfg.encoder, ("input_shape",))
     cfg.method = METHODS.resolve(cfg.method, ("encoder",))
@@ -76,6 +81,11 @@ def build_method(cfg: RunConfig, dataset: Dataset) -> tuple[SSLMethod, torch.nn.
         views = VIEWS.build(cfg.views)
         encoder = ENCODERS.build(cfg.encoder, input_shape=dataset.sample_shape)
         method = METHODS.build(cfg.method, encoder=encoder)
+    if not getattr(encoder, "masks_padding", False) and not np.isfinite(dataset.x_train).all():
+        raise ConfigError(
+            f"{dataset.name} holds series of different lengths (NaN-padded); encoder "
+            f"{cfg.encoder['name']!r} cannot mask padding. Use encoder.name=dilated"
+        )
     return method, views
 
 
@@ -180,7 +190,8 @@ def pretrain(
                 device=str(resolve_device(cfg.train.device)),
                 num_processes=cfg.train.num_processes,
             )
-            | ({"init_from": str(init_from)} if init_from else {}),
+            | ({"init_from": str(init_from)} if init_from else {})
+            | ({"data_notes": dataset.notes} if dataset.notes else {}),
             indent=2,
         )
     )

@@ -14,6 +14,7 @@ from discotok.train.logger import read_log
 ROWS = (
     ("linear_acc", "linear probe accuracy"),
     ("knn_acc", "kNN accuracy"),
+    ("svm_acc", "RBF-SVM probe accuracy"),
     ("kmeans_nmi", "k-means NMI"),
     ("kmeans_ari", "k-means ARI"),
     ("kmeans_acc", "k-means accuracy (Hungarian)"),
@@ -170,7 +171,7 @@ def plot_embedding_map(
     pick = np.random.default_rng(cfg.seed).choice(len(emb["test"]), n, replace=False)
     panels = [("learned embedding", emb["test"][pick])]
     if cfg.evaluate.include_raw:
-        panels.insert(0, ("raw input", data.x_test[pick].reshape(n, -1)))
+        panels.insert(0, ("raw input", np.nan_to_num(data.x_test[pick].reshape(n, -1))))
     fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 4.2), squeeze=False)
     colours = data.y_test[pick] if data.y_test is not None else None
     for ax, (title, x) in zip(axes[0], panels):
@@ -219,6 +220,7 @@ def write_report(
             f"- training: {train['steps']} steps, {train['seconds']:.1f} s, "
             f"{train['samples_per_second']:.0f} samples/s (this invocation)"
         )
+    lines += [f"- data: {note}" for note in metrics.get("data_notes", [])]
     if metrics.get("collapsed"):
         lines.append(f"- **{collapse_warning(metrics)}**")
     lines += ["", format_table(metrics, markdown=True), ""]

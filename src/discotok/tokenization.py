@@ -90,11 +90,15 @@ def _run_input(run_dir: Path, level: str) -> TokenInput:
 
 
 def raw_input(data: Dataset) -> TokenInput:
-    """The flattened input, standardized with the train split's statistics: the baseline."""
-    mean, std = fit_standardizer(data.x_train.reshape(len(data.x_train), -1))
+    """The flattened input, standardized with the train split's statistics: the baseline.
+
+    NaN end-padding of variable-length series reads as 0 here.
+    """
+    mean, std = fit_standardizer(np.nan_to_num(data.x_train.reshape(len(data.x_train), -1)))
 
     def featurize(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return (x.reshape(len(x), -1) - mean) / std, np.ones(len(x), dtype=np.int64)
+        flat = np.nan_to_num(x.reshape(len(x), -1))
+        return (flat - mean) / std, np.ones(len(x), dtype=np.int64)
 
     (a, ones_train), (b, ones_test) = featurize(data.x_train), featurize(data.x_test)
     return TokenInput(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -16,6 +16,8 @@ class Dataset:
     """Train/test arrays of one modality; labels are optional and used only for evaluation.
 
     Shapes: signal (n, channels, length); image (n, channels, height, width); vector (n, dim).
+    ``padded`` signals hold series of different lengths, NaN-padded at the end (the only
+    place NaN may appear); ``notes`` say what loading changed (padding, filled gaps...).
     """
 
     name: str
@@ -24,6 +26,8 @@ class Dataset:
     x_test: np.ndarray
     y_train: np.ndarray | None = None
     y_test: np.ndarray | None = None
+    padded: bool = False
+    notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.modality not in MODALITIES:
@@ -38,7 +42,9 @@ class Dataset:
                 )
             if len(x) == 0:
                 raise DataError(f"{self.name}: x_{split} is empty")
-            if not np.isfinite(x).all():
+            if self.padded:
+                _check_padding(x, f"{self.name}: x_{split}")
+            elif not np.isfinite(x).all():
                 bad = int((~np.isfinite(x.reshape(len(x), -1))).any(axis=1).sum())
                 raise DataError(f"{self.name}: x_{split} has {bad} rows with NaN or inf values")
             y = getattr(self, f"y_{split}")
@@ -65,6 +71,26 @@ class Dataset:
         if not self.has_labels:
             return 0
         return int(len(np.unique(np.concatenate([self.y_train, self.y_test]))))
+
+
+def _check_padding(x: np.ndarray, where: str) -> None:
+    """NaN may only pad the end of a series (all channels), and no series may be all padding."""
+    if x.ndim != 3:
+        raise DataError(f"{where}: only signals (n, channels, length) can be padded")
+    if np.isinf(x).any():
+        raise DataError(f"{where} holds infinite values")
+    valid = np.isfinite(x)
+    step = valid.any(axis=1)
+    length = step.sum(axis=1)
+    if (length == 0).any():
+        raise DataError(f"{where}: {int((length == 0).sum())} series are empty (all NaN)")
+    prefix = np.arange(x.shape[2])[None, :] < length[:, None]
+    if (step != prefix).any() or (valid != step[:, None, :]).any():
+        bad = int(((step != prefix).any(1) | (valid != step[:, None, :]).any((1, 2))).sum())
+        raise DataError(
+            f"{where}: {bad} series have NaN inside them; NaN may only pad the end "
+            "(the series loaders fill gaps by interpolation)"
+        )
 
 
 def split_train_test(

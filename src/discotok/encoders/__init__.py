@@ -1,7 +1,7 @@
 """Encoders (backbones): small, configurable, one module per architecture."""
 
-from discotok.encoders import cnn1d, cnn2d, mlp, resnet
+from discotok.encoders import cnn1d, cnn2d, dilated, mlp, resnet
 
-DEFAULT_ENCODERS = {"signal": "cnn1d", "image": "cnn2d", "vector": "mlp"}
+DEFAULT_ENCODERS = {"signal": "cnn1d", "series": "dilated", "image": "cnn2d", "vector": "mlp"}
 
-__all__ = ["DEFAULT_ENCODERS", "cnn1d", "cnn2d", "mlp", "resnet"]
+__all__ = ["DEFAULT_ENCODERS", "cnn1d", "cnn2d", "dilated", "mlp", "resnet"]

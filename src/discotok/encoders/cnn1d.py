@@ -34,6 +34,15 @@ class CNN1d(nn.Module):
         check_range("encoder.kernel_size", kernel_size, 1)
         check_range("encoder.embed_dim", embed_dim, 1)
         check_range("encoder.pool_size", pool_size, 1)
+        self.hparams = dict(
+            width=width,
+            depth=depth,
+            kernel_size=kernel_size,
+            embed_dim=embed_dim,
+            pool_size=pool_size,
+            norm=norm,
+        )
+        self.input_shape = tuple(input_shape)
         channels, length = input_shape
         layers: list[nn.Module] = []
         in_ch = channels

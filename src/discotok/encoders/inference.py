@@ -56,6 +56,10 @@ def encode_frames(
             "encoder that keeps a time axis (cnn1d)"
         )
     frames = _batched(encoder.frames, encoder, x, batch_size, device)
+    if getattr(encoder, "masks_padding", False):  # padded series: keep each one's valid frames
+        lengths = encoder.frame_lengths(torch.as_tensor(x)).numpy().astype(np.int64)
+        valid = np.arange(frames.shape[1])[None, :] < lengths[:, None]
+        return frames.numpy()[valid], lengths
     # fixed-length inputs give every sample the same number of frames
     lengths = np.full(len(frames), frames.shape[1], dtype=np.int64)
     return frames.reshape(-1, frames.shape[-1]).numpy(), lengths

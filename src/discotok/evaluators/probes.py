@@ -89,3 +89,28 @@ def knn_probe(
     _need_labels(y_train, y_test, "knn")
     pred = knn_predict(x_train, y_train, x_test, k=knn_k)
     return {"knn_acc": float((pred == y_test).mean())}
+
+
+@EVALUATORS.register("svm")
+def svm_probe(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    *,
+    seed: int = 0,
+    **_: object,
+) -> dict[str, float]:
+    """RBF-SVM probe (the TS2Vec protocol): C chosen by 5-fold CV over 1e-4 .. 1e4."""
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.svm import SVC
+
+    _need_labels(y_train, y_test, "svm")
+    a, b = standardize(x_train, x_test)
+    folds = min(5, int(np.bincount(np.unique(y_train, return_inverse=True)[1]).min()))
+    if folds < 2:  # a class with one sample: no cross-validation possible, default C
+        clf = SVC(C=1.0, gamma="scale").fit(a, y_train)
+    else:
+        grid = {"C": [10.0**p for p in range(-4, 5)]}
+        clf = GridSearchCV(SVC(gamma="scale"), grid, cv=folds).fit(a, y_train)
+    return {"svm_acc": float((clf.predict(b) == y_test).mean())}

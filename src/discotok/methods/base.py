@@ -1,10 +1,11 @@
 """What every self-supervised method is: an nn.Module returning named losses.
 
 The engine owns the loop. It calls ``method({"views": [v1, v2, ...], "index": idx})`` and
-minimises ``losses["loss"]``; other entries are logged. After each optimiser step it calls
-``method.after_step(step, total_steps)`` (EMA teachers). A method that wants a say in which
-samples share a batch returns pseudo-labels from ``pseudo_labels``; the engine then composes
-batches from distinct pseudo-classes.
+minimises ``losses["loss"]`` (a method with ``augment = False`` gets the raw batch as every
+view: it makes its own views, e.g. frame projections or TS2Vec's crops); other entries are
+logged. After each optimiser step it calls ``method.after_step(step, total_steps)`` (EMA
+teachers). A method that wants a say in which samples share a batch returns pseudo-labels
+from ``pseudo_labels``; the engine then composes batches from distinct pseudo-classes.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ class SSLMethod(nn.Module):
     """Base class: holds ``encoder`` (the part kept after training) and returns losses."""
 
     num_views: int = 2
+    augment: bool = True
 
     def __init__(self, encoder: nn.Module) -> None:
         super().__init__()

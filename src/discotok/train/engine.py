@@ -129,7 +129,7 @@ def fit(
             f"than the {n} training samples; lower train.batch_size"
         )
     steps_per_epoch = n // global_batch
-    total_steps = steps_per_epoch * cfg.epochs
+    total_steps = cfg.steps or steps_per_epoch * cfg.epochs
     warmup_steps = int(round(cfg.warmup_epochs * steps_per_epoch))
 
     method.to(device)
@@ -203,7 +203,7 @@ def fit(
                 if first == 0 or labels is None:
                     labels = _pseudo_labels(method, data, epoch, global_batch, seed, labels, device)
                 order = epoch_order(n, seed, epoch, labels)
-                for i in range(first, steps_per_epoch):
+                for i in range(first, min(steps_per_epoch, first + total_steps - step)):
                     start = i * global_batch + me * cfg.batch_size
                     idx = torch.from_numpy(order[start : start + cfg.batch_size])
                     if _agree([float(flag["stop"])], device)[0]:  # before any forward pass
@@ -215,7 +215,10 @@ def fit(
                     torch.manual_seed(step_seed(seed, step, me))
                     batch = data[idx].to(device, non_blocking=True)
                     with torch.no_grad():
-                        views_list = [views(batch) for _ in range(method.num_views)]
+                        views_list = [
+                            views(batch) if method.augment else batch
+                            for _ in range(method.num_views)
+                        ]
                     losses = model({"views": views_list, "index": idx})
                     loss = losses["loss"]
                     if _agree([float(not torch.isfinite(loss).item())], device)[0]:
@@ -254,7 +257,7 @@ def fit(
     trained = step - start_step
     return TrainResult(
         steps=step,
-        epochs=cfg.epochs,
+        epochs=-(-total_steps // steps_per_epoch),
         last_loss=last_loss,
         seconds=seconds,
         resumed_from_step=start_step,

@@ -1,0 +1,1 @@
+"""Graphs: node classification, graph tokenizers and GNN-to-MLP distillation (VQGraph)."""
