@@ -125,7 +125,7 @@ def main() -> None:
         rows = [r for r in old["runs"] if r["dataset"] not in args.sets] + rows
         base = {**old["baselines"], **base}
         sets = list(old["summary"]["per_set"])
-        reruns = old.get("reruns", [])
+        reruns = old.get("reruns", [{"sets": "all", "environment": old["environment"]}])
         reruns.append({"sets": args.sets, "environment": START_ENVIRONMENT})
     summary = summarise(rows, base, sets)
     print(table(summary, sets))

@@ -57,7 +57,7 @@ def test_unknown_dataset_and_section_and_option_are_named():
             "data.test_fraction=1.5",
             r"data.test_fraction=1.5 is out of range; allowed: \(0.0, 1.0\)",
         ),
-        ("evaluate.evaluators=[linear,svm]", "unknown evaluator 'svm'; valid choices"),
+        ("evaluate.evaluators=[linear,probit]", "unknown evaluator 'probit'; valid choices"),
     ],
 )
 def test_invalid_values_name_the_field_and_allowed_range(override, message):

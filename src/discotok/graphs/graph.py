@@ -134,6 +134,7 @@ def save_graph(graph: Graph, path: str | Path) -> Path:
         y=graph.y if graph.y is not None else np.zeros(0, dtype=np.int64),
         class_names=np.array(graph.class_names, dtype=str),
         node_names=np.array(graph.node_names, dtype=str),
+        notes=np.array(graph.notes, dtype=str),
     )
     return path
 
@@ -156,7 +157,7 @@ def load_graph(path: str | Path) -> Graph:
             f"{GRAPH_FORMAT}. Rebuild it."
         )
     y = arrays.get("y")
-    return make_graph(
+    graph = make_graph(
         str(arrays["name"]) if "name" in arrays else path.stem,
         arrays["x"],
         arrays.get("edge_index", arrays.get("edges")),
@@ -164,6 +165,9 @@ def load_graph(path: str | Path) -> Graph:
         [str(c) for c in arrays.get("class_names", [])],
         [str(c) for c in arrays.get("node_names", [])],
     )
+    if "notes" in arrays:  # what building the file counted (the cleaning above repeats it)
+        graph.notes = [str(n) for n in arrays["notes"]]
+    return graph
 
 
 def load_edge_list(

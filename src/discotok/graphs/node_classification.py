@@ -104,8 +104,8 @@ def node_classification(
 
     plain = train_teacher(new_teacher(), x, edges, y, tr, va, settings, use_vq=False)
     results["gnn"] = scores(
-        teacher_logits(plain, x, edges, use_vq=False),
-        teacher_logits(plain, x_all, edges_all, use_vq=False),
+        teacher_logits(plain, x, edges),
+        teacher_logits(plain, x_all, edges_all),
     )
     teacher = train_teacher(new_teacher(), x, edges, y, tr, va, settings)
     results["gnn_vq"] = scores(
