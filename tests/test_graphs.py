@@ -172,3 +172,13 @@ def test_graph_command(tmp_path, capsys):
     assert json.loads(out.read_text())["graph"] == "karate"
     assert main(["graph", "--data", "nothing.bin"]) == 2
     assert "give one of karate, sbm" in capsys.readouterr().err
+
+
+def test_contrastive_gnn_pretraining_learns():
+    from discotok.graphs.vqgraph import GNN, pretrain_gnn
+
+    torch.manual_seed(0)
+    g = sbm_graph((40, 40, 40), p_in=0.2, dim=8)
+    gnn = GNN(8, 16, dropout=0.0)
+    losses = pretrain_gnn(gnn, torch.from_numpy(g.x), torch.from_numpy(g.edge_index), 40, lr=0.01)
+    assert len(losses) == 40 and np.mean(losses[-5:]) < np.mean(losses[:5])
