@@ -29,9 +29,8 @@ from common import RESULTS, START_ENVIRONMENT, mean_std, write_results
 from scipy.stats import rankdata
 
 from discotok import embed, pretrain, tokenize
-from discotok.data.timeseries import AEON_SETS, valid_lengths
+from discotok.data.timeseries import AEON_SETS, load_ucr, valid_lengths
 from discotok.evaluators.probes import linear_probe, svm_probe
-from discotok.pipeline import load_dataset
 from discotok.report import _align
 
 CONFIGS = Path(__file__).parent.parent / "configs"
@@ -105,7 +104,7 @@ def main() -> None:
     rows, base = [], {}
     with tempfile.TemporaryDirectory() as tmp:
         for dataset in args.sets:
-            data = load_dataset_for(dataset)
+            data = load_ucr(dataset)
             base[dataset] = baselines(data, 0, 100 if args.smoke else 10_000)
             print(dataset, {k: round(v, 3) for k, v in base[dataset].items()}, flush=True)
             for method in METHODS:
@@ -141,13 +140,6 @@ def main() -> None:
                 **({"reruns": reruns} if reruns else {}),
             },
         )
-
-
-def load_dataset_for(dataset: str):
-    from discotok.config import RunConfig
-
-    cfg = RunConfig.from_dict({"data": {"name": "ucr", "dataset": dataset}})
-    return load_dataset(cfg)
 
 
 def summarise(rows: list[dict], base: dict[str, dict], sets: list[str]) -> dict:

@@ -120,8 +120,9 @@ def main(argv: list[str] | None = None) -> None:
     text = Path(args.input).read_text() if args.input else dumpavail()
     graph = debian_graph(text, args.dim)
     path = save_graph(graph, args.out)
-    print(f"{path}: {graph.num_nodes} nodes, {graph.edge_index.shape[1] // 2} edges, ")
-    print(f"{graph.num_classes} sections; " + "; ".join(graph.notes))
+    edges = graph.edge_index.shape[1] // 2
+    print(f"{path}: {graph.num_nodes} nodes, {edges} edges, {graph.num_classes} sections")
+    print("; ".join(graph.notes))
 
 
 if __name__ == "__main__":

@@ -83,11 +83,11 @@ def node_classification(
     unseen = torch.from_numpy(split.unseen)
     k = graph.num_classes
 
-    def scores(logits_seen: torch.Tensor, logits_all: torch.Tensor | None) -> dict[str, float]:
+    def scores(logits_seen: torch.Tensor, logits_all: torch.Tensor) -> dict[str, float]:
         out = {
             "test_acc": float((logits_seen[test_seen].argmax(-1) == y[test_seen]).float().mean())
         }
-        if len(unseen) and logits_all is not None:
+        if len(unseen):
             hit = logits_all[unseen].argmax(-1) == y_all[unseen]
             out["unseen_acc"] = float(hit.float().mean())
         return out
@@ -108,23 +108,20 @@ def node_classification(
         teacher_logits(plain, x_all, edges_all),
     )
     teacher = train_teacher(new_teacher(), x, edges, y, tr, va, settings)
-    results["gnn_vq"] = scores(
-        teacher_logits(teacher, x, edges), teacher_logits(teacher, x_all, edges_all)
-    )
-    soft = torch.softmax(teacher_logits(teacher, x, edges), -1)
+    teacher_seen = teacher_logits(teacher, x, edges)
+    results["gnn_vq"] = scores(teacher_seen, teacher_logits(teacher, x_all, edges_all))
+    soft = torch.softmax(teacher_seen, -1)
     soft_codes = teacher_code_distribution(teacher, x, edges, settings)
     students = {
         "mlp": {},
         "glnn": {"soft_labels": soft},
         "vqgraph": {"soft_labels": soft, "soft_codes": soft_codes, "codebook": teacher.codebook},
     }
-    mlp = None
     for name, extra in students.items():
         student = StudentMLP(x.shape[1], k, hidden)
         student = train_student(student, x, y, tr, va, settings, **extra)
         with torch.no_grad():
             results[name] = scores(student(x)["logits"], student(x_all)["logits"])
-        mlp = student
     with torch.no_grad():
         teacher.eval()
         _, codes_all, _ = teacher.vq(teacher.gnn(x_all, edges_all)[None])
@@ -149,7 +146,7 @@ def node_classification(
             "gnn": _time_per_10k(
                 lambda: plain.classifier(plain.gnn(x_all, edges_all)), graph.num_nodes
             ),
-            "mlp": _time_per_10k(lambda: mlp(x_all), graph.num_nodes),
+            "mlp": _time_per_10k(lambda: student(x_all), graph.num_nodes),
         },
         "train_seconds": time.perf_counter() - start,
     }

@@ -233,14 +233,13 @@ def _fit(
     settings: TrainSettings,
 ) -> tuple[nn.Module, list[float]]:
     opt = torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
-    best, best_state, history = -1.0, None, []
+    best, best_state = -1.0, None
     for epoch in range(1, settings.epochs + 1):
         model.train()
         loss = step_loss()
         opt.zero_grad()
         loss.backward()
         opt.step()
-        history.append(float(loss.detach()))
         if epoch % settings.eval_every and epoch != settings.epochs:
             continue
         model.eval()
@@ -251,7 +250,7 @@ def _fit(
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()
-    return model, history
+    return model
 
 
 def train_teacher(
@@ -278,8 +277,7 @@ def train_teacher(
     def evaluate() -> float:
         return _accuracy(teacher_logits(teacher, x, edge_index), y, val)
 
-    teacher, _ = _fit(teacher, step_loss, evaluate, settings)
-    return teacher
+    return _fit(teacher, step_loss, evaluate, settings)
 
 
 @torch.no_grad()
@@ -327,8 +325,7 @@ def train_student(
     def evaluate() -> float:
         return _accuracy(student(x)["logits"], y, val)
 
-    student, _ = _fit(student, step_loss, evaluate, settings)
-    return student
+    return _fit(student, step_loss, evaluate, settings)
 
 
 @torch.no_grad()

@@ -26,8 +26,8 @@ from discotok.errors import ConfigError, check_range
 from discotok.methods.base import SSLMethod
 from discotok.methods.heads import ProjectionHead
 from discotok.methods.ntxent_loss import NTXentLoss
-from discotok.methods.ts2vec import random_window
 from discotok.registry import METHODS
+from discotok.views.timeseries import random_window
 
 
 def fourier_view(x: torch.Tensor) -> torch.Tensor:

@@ -18,7 +18,7 @@ from torch import nn
 from discotok.errors import ConfigError, check_range
 from discotok.methods.base import SSLMethod
 from discotok.registry import METHODS
-from discotok.views.timeseries import step_mask, take_windows
+from discotok.views.timeseries import random_window, step_mask, take_windows
 
 
 def _contrast(z: torch.Tensor, valid: torch.Tensor, half: int) -> torch.Tensor:
@@ -82,14 +82,6 @@ def hierarchical_loss(
 def _randint(low: int, high: int) -> int:
     """A value in [low, high) from torch's generator (which the engine seeds per step)."""
     return int(torch.randint(low, high, (1,)).item())
-
-
-def random_window(x: torch.Tensor, max_length: int) -> torch.Tensor:
-    """One random window of `max_length` steps for the whole batch, if the series are longer."""
-    if x.shape[2] <= max_length:
-        return x
-    start = _randint(0, x.shape[2] - max_length + 1)
-    return x[:, :, start : start + max_length]
 
 
 @METHODS.register("ts2vec")

@@ -29,6 +29,14 @@ def take_windows(x: torch.Tensor, start: torch.Tensor, length: int) -> torch.Ten
     return x.gather(2, index[:, None, :].expand(-1, x.shape[1], -1))
 
 
+def random_window(x: torch.Tensor, max_length: int) -> torch.Tensor:
+    """One random window of `max_length` steps for the whole batch, if the series are longer."""
+    if x.shape[2] <= max_length:
+        return x
+    start = int(torch.randint(0, x.shape[2] - max_length + 1, (1,)).item())
+    return x[:, :, start : start + max_length]
+
+
 @VIEWS.register("timeseries")
 class TimeSeriesViews(nn.Module):
     """Jitter, scaling, segment permutation, time warp and crop-resize (padding-aware)."""
