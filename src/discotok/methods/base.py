@@ -34,6 +34,11 @@ class SSLMethod(nn.Module):
         """Called by the engine after each optimiser step (`step` counts from 1): momentum
         teachers and centres update here. Default: nothing."""
 
+    def prepare(self, x_train: torch.Tensor, epoch: int) -> None:
+        """Called by the engine on every process at the start of each epoch (and when a run
+        resumes) with the whole training set: targets that need all the data are computed
+        here (HuBERT's k-means units). Default: nothing."""
+
     def pseudo_labels(
         self,
         x_train: torch.Tensor,

@@ -200,6 +200,8 @@ def fit(
         with _stop_on_signal() as flag:
             while step < total_steps:
                 epoch, first = divmod(step, steps_per_epoch)
+                if first == 0 or step == start_step:
+                    method.prepare(data, epoch)
                 if first == 0 or labels is None:
                     labels = _pseudo_labels(method, data, epoch, global_batch, seed, labels, device)
                 order = epoch_order(n, seed, epoch, labels)
