@@ -202,6 +202,52 @@ def cmd_graph(args: argparse.Namespace) -> None:
     print(f"results: {args.out}")
 
 
+def _corpus_options(args: argparse.Namespace) -> dict:
+    from discotok.speech.corpus import LARGE, SMALL
+
+    base = dict(LARGE if args.large else SMALL)
+    if args.words:
+        base["words"] = args.words
+    if args.languages:
+        base["languages"] = tuple(args.languages.split(","))
+    if args.voices:
+        base["voices"] = tuple(args.voices.split(","))
+    if args.repeats:
+        base["repeats"] = args.repeats
+    return base
+
+
+def cmd_speech(args: argparse.Namespace) -> None:
+    from discotok.speech.workflow import format_report, speech_report
+
+    layer = args.layer if args.layer in ("best", "last") else int(args.layer)
+    data = None if args.run else {"name": "spoken_words", **_corpus_options(args)}
+    report = speech_report(
+        args.run,
+        codes=tuple(args.codes),
+        layer=None if layer == "last" else layer,
+        robust=args.robust,
+        mfcc=not args.no_mfcc,
+        data_config=data,
+        triplets=args.triplets,
+        ued_clips=args.ued_clips,
+        seed=args.seed,
+    )
+    print(f"{report['clips']} clips, units measured on {report['test_clips']} test clips")
+    print(format_report(report))
+    if args.run:
+        print(f"results: {Path(args.run) / 'speech_units.json'}")
+
+
+def cmd_speech_corpus(args: argparse.Namespace) -> None:
+    from discotok.speech.corpus import build_corpus, export_corpus
+
+    t0 = time.perf_counter()
+    corpus = build_corpus(**_corpus_options(args))
+    export_corpus(corpus, args.out)
+    print(f"{corpus.notes[0]}; built in {time.perf_counter() - t0:.1f} s -> {args.out}")
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from discotok.evaluation import evaluate
     from discotok.pipeline import embed, pretrain
@@ -359,6 +405,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/graph/results.json")
     p.set_defaults(func=cmd_graph)
+
+    def corpus_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--large", action="store_true", help="the 2000-clip benchmark corpus")
+        p.add_argument("--words", type=int, help="numbers 0..N-1 (default 20; large 50)")
+        p.add_argument("--languages", help="comma-separated eSpeak NG languages, e.g. en-us,de")
+        p.add_argument("--voices", help="comma-separated voice variants, e.g. m1,f2")
+        p.add_argument("--repeats", type=int, help="renditions per word and voice")
+
+    p = sub.add_parser("speech", help="speech units (MFCC or a trained run) and their metrics")
+    p.add_argument("--run", help="a run trained on spoken_words or audio_folder data")
+    p.add_argument("--codes", type=int, nargs="+", default=[50, 100], help="k-means sizes")
+    p.add_argument("--layer", default="best", help="encoder layer: best (by train PNMI), last, N")
+    p.add_argument("--robust", action="store_true", help="also train CTC robust units")
+    p.add_argument("--no-mfcc", action="store_true", help="skip the MFCC + k-means baseline")
+    p.add_argument("--triplets", type=int, default=2000, help="ABX triplets per condition")
+    p.add_argument("--ued-clips", type=int, default=200, help="test clips augmented for UED")
+    p.add_argument("--seed", type=int, default=0)
+    corpus_args(p)
+    p.set_defaults(func=cmd_speech)
+
+    p = sub.add_parser("speech-corpus", help="write the synthesised spoken-word corpus as wavs")
+    p.add_argument("--out", required=True, help="folder for <lang>-<word>/<voice>-<k>.wav")
+    corpus_args(p)
+    p.set_defaults(func=cmd_speech_corpus)
 
     p = sub.add_parser("demo", help="pretrain, embed, tokenize and evaluate on MNIST-1D")
     with_config(p)

@@ -5,7 +5,10 @@ in every language, so no word lists are needed and each word exists in each lang
 (word, language, voice variant) is spoken `repeats` times, each with its own pitch and rate
 drawn from a seeded generator; labels are word, language and voice, plus one phone label
 per 20 ms encoder frame from the synthesiser's phoneme events. The corpus is deterministic
-and cached under ``$DISCOTOK_CACHE/speech``. It is synthetic speech: results on it say so.
+and cached under ``$DISCOTOK_CACHE/speech``. eSpeak NG's waveforms jitter by a few
+milliseconds between calls (the last phone's length and the voicing phase vary even after
+re-initialising the library; it is not seedable), so words, phones and settings are
+deterministic and a built corpus is made exact by the cache. It is synthetic speech: results on it say so.
 
 Datasets (``data.name``): ``spoken_words`` (this corpus) and ``audio_folder`` (users'
 wav/flac/ogg files; labels from sub-folder names). Both give NaN-padded, per-bin normalised
@@ -17,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -135,7 +139,7 @@ def build_corpus(
     return corpus
 
 
-def _save(corpus: SpokenCorpus, path: object) -> None:
+def _save(corpus: SpokenCorpus, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp.npz")
     np.savez(
@@ -162,7 +166,7 @@ def _save(corpus: SpokenCorpus, path: object) -> None:
     tmp.replace(path)
 
 
-def _load(path: object) -> SpokenCorpus:
+def _load(path: Path) -> SpokenCorpus:
     with np.load(path, allow_pickle=False) as f:
         a = {k: f[k] for k in f.files}
     meta = json.loads(str(a["meta"]))
@@ -177,6 +181,35 @@ def _load(path: object) -> SpokenCorpus:
         phones=list(phones),
         **meta,
     )
+
+
+def export_corpus(corpus: SpokenCorpus, out: str | Path) -> Path:
+    """Write ``<language>-<word>/<voice>-<k>.wav`` (16 kHz) plus ``labels.csv`` (file, word,
+    language, voice) and ``phones.csv`` (file, one phone per 20 ms frame, space-separated).
+
+    The folder is an ``audio_folder`` dataset whose labels are the spoken words."""
+    import csv
+
+    import soundfile
+
+    out = Path(out)
+    seen: dict[str, int] = {}
+    rows, phone_rows = [], []
+    for i, wave in enumerate(corpus.waves):
+        lang, voice = corpus.language_names[corpus.language[i]], corpus.voice_names[corpus.voice[i]]
+        stem = f"{lang}-{corpus.text[i]}/{voice}"
+        k = seen[stem] = seen.get(stem, -1) + 1
+        name = f"{stem}-{k}.wav"
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        soundfile.write(str(out / name), wave, RATE, subtype="PCM_16")
+        rows.append([name, corpus.text[i], lang, voice])
+        names = [corpus.phone_names[p] for p in corpus.phones[i]]
+        phone_rows.append([name, " ".join(names)])
+    with open(out / "labels.csv", "w", newline="") as f:
+        csv.writer(f).writerows([["file", "word", "language", "voice"], *rows])
+    with open(out / "phones.csv", "w", newline="") as f:
+        csv.writer(f).writerows([["file", "phones_20ms"], *phone_rows])
+    return out
 
 
 def corpus_split(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

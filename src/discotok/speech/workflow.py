@@ -1,0 +1,252 @@
+"""``discotok speech``: units from a trained speech run (or MFCCs) and their full report.
+
+For a run on ``spoken_words`` the corpus and its train/test split are rebuilt from the
+run's config, so units are fitted on train clips and measured on test clips with their phone
+labels. Layer ``best`` picks, per codebook size, the encoder layer whose units have the
+highest PNMI on the *train* clips (the test clips never choose). For ``audio_folder`` runs
+there are no phone or word labels: only perplexity, run length and UED are reported, on the
+last layer unless ``layer`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from discotok.errors import ConfigError
+from discotok.speech.corpus import (
+    build_corpus,
+    corpus_split,
+    feature_stats,
+    features,
+)
+from discotok.speech.units import (
+    Featurizer,
+    abx_error,
+    abx_triplets,
+    encoder_featurizer,
+    fit_kmeans_units,
+    mfcc_featurizer,
+    robustness,
+    unit_quality,
+)
+
+COLUMNS = (
+    ("phone_purity", "phone pur."),
+    ("cluster_purity", "cluster pur."),
+    ("pnmi", "PNMI"),
+    ("perplexity", "perplexity"),
+    ("run_length", "run len."),
+    ("abx_within", "ABX within"),
+    ("abx_across", "ABX across"),
+    ("ued_mean", "UED mean"),
+)
+
+
+@dataclass
+class SpeechEval:
+    """Clips, split and (when known) labels for unit evaluation."""
+
+    waves: list[np.ndarray]
+    train: np.ndarray
+    test: np.ndarray
+    n_mels: int = 40
+    phones: list[np.ndarray] | None = None
+    word: np.ndarray | None = None
+    language: np.ndarray | None = None
+    voice: np.ndarray | None = None
+
+    @classmethod
+    def from_data_config(cls, data: dict[str, Any], seed: int = 0) -> SpeechEval:
+        """Rebuild a ``spoken_words`` or ``audio_folder`` dataset's clips and split."""
+        name = data.get("name")
+        if name == "spoken_words":
+            corpus = build_corpus(
+                data.get("words", 20),
+                tuple(data.get("languages", ("en-us", "de", "fr"))),
+                tuple(data.get("voices", ("m1", "f2", "m3"))),
+                data.get("repeats", 2),
+            )
+            train, test = corpus_split(
+                len(corpus), data.get("test_fraction", 0.25), data.get("seed", seed)
+            )
+            return cls(
+                corpus.waves,
+                train,
+                test,
+                data.get("n_mels", 40),
+                corpus.phones,
+                corpus.word,
+                corpus.language,
+                corpus.voice,
+            )
+        if name == "audio_folder":
+            from discotok.speech.audio import read_folder
+
+            clips, *_ = read_folder(data["path"], data.get("max_seconds", 4.0))
+            train, test = corpus_split(
+                len(clips), data.get("test_fraction", 0.25), data.get("seed", seed)
+            )
+            return cls(clips, train, test, data.get("n_mels", 40))
+        raise ConfigError(
+            f"discotok speech needs a run on spoken_words or audio_folder data, not {name!r}"
+        )
+
+    def pick(self, items: list[Any], split: str) -> list[Any]:
+        return [items[i] for i in getattr(self, split)]
+
+    @property
+    def labelled(self) -> bool:
+        return self.phones is not None
+
+
+def evaluate_units(
+    data: SpeechEval,
+    featurize: Featurizer,
+    codes: int,
+    *,
+    robust: bool = False,
+    triplets: int = 2000,
+    ued_clips: int = 200,
+    robust_epochs: int = 15,
+    seed: int = 0,
+) -> dict[str, dict[str, float]]:
+    """k-means units (and, with `robust`, CTC robust units on top) and all their metrics."""
+    frames = featurize(data.waves)
+    quantize = fit_kmeans_units(data.pick(frames, "train"), codes, seed)
+    ued_waves = data.pick(data.waves, "test")[:ued_clips]
+    found = {"kmeans": _metrics(data, quantize(frames), codes, triplets, seed)}
+    found["kmeans"].update(robustness(ued_waves, featurize, quantize, seed=seed))
+    if robust:
+        from discotok.speech.robust import train_robust_units
+
+        units = train_robust_units(
+            data.pick(data.waves, "train"),
+            featurize,
+            quantize,
+            codes,
+            epochs=robust_epochs,
+            seed=seed,
+        )
+        found["robust"] = _metrics(data, units.frame_units(frames), codes, triplets, seed)
+        found["robust"].update(
+            robustness(ued_waves, featurize, None, seed=seed, sequences=units.sequences)
+        )
+    return found
+
+
+def _metrics(
+    data: SpeechEval, units: list[np.ndarray], codes: int, triplets: int, seed: int
+) -> dict[str, float]:
+    test_units = data.pick(units, "test")
+    if not data.labelled:
+        from discotok.evaluators.tokens import sequence_metrics, token_metrics
+
+        codes_all = np.concatenate(test_units)
+        return {
+            "perplexity": token_metrics(codes_all, codes)["token_perplexity"],
+            "run_length": sequence_metrics(
+                codes_all, np.array([len(u) for u in test_units]), codes
+            )["token_run_length"],
+        }
+    out = unit_quality(test_units, data.pick(data.phones, "test"), codes)
+    for mode in ("within", "across"):
+        trip = abx_triplets(data.word, data.language, data.voice, mode, triplets, seed)
+        out[f"abx_{mode}"] = abx_error(units, trip, codes)
+    return out
+
+
+def best_layer(data: SpeechEval, encoder: Any, stats: Any, codes: int, seed: int = 0) -> int:
+    """The layer whose k-means units keep the most phone information (PNMI) on train clips."""
+    train_waves = data.pick(data.waves, "train")
+    train_phones = data.pick(data.phones, "train")
+    scores = {}
+    for layer in range(1, encoder.depth + 1):
+        frames = encoder_featurizer(encoder, stats, layer, data.n_mels)(train_waves)
+        units = fit_kmeans_units(frames, codes, seed)(frames)
+        scores[layer] = unit_quality(units, train_phones, codes)["pnmi"]
+    return max(scores, key=scores.get)
+
+
+def speech_report(
+    run_dir: str | Path | None,
+    codes: tuple[int, ...] = (50, 100),
+    layer: str | int = "best",
+    robust: bool = False,
+    mfcc: bool = True,
+    data_config: dict[str, Any] | None = None,
+    triplets: int = 2000,
+    ued_clips: int = 200,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Rows ``{source, layer, codes, quantizer, metrics}`` for MFCC and/or a trained run."""
+    encoder = None
+    if run_dir is not None:
+        from discotok.pipeline import load_encoder
+
+        encoder, cfg, _ = load_encoder(run_dir)
+        if not hasattr(encoder, "local_features"):
+            raise ConfigError(f"run {str(run_dir)!r} has no speech encoder (encoder.name=speech)")
+        data_config = cfg.data
+        method = cfg.method["name"]
+    data = SpeechEval.from_data_config(data_config or {"name": "spoken_words"}, seed)
+    rows = []
+    sources: list[tuple[str, Any]] = []
+    if mfcc:
+        sources.append(("mfcc", None))
+    if encoder is not None:
+        sources.append((method, encoder))
+    for k in codes:
+        for source, enc in sources:
+            if enc is None:
+                featurize, used = mfcc_featurizer(data.pick(data.waves, "train")), None
+            else:
+                stats = feature_stats(features(data.pick(data.waves, "train"), data.n_mels))
+                used = layer
+                if layer == "best":
+                    used = best_layer(data, enc, stats, k, seed) if data.labelled else None
+                featurize = encoder_featurizer(enc, stats, used, data.n_mels)
+            found = evaluate_units(
+                data, featurize, k, robust=robust, triplets=triplets, ued_clips=ued_clips, seed=seed
+            )
+            for quantizer, metrics in found.items():
+                rows.append(
+                    dict(source=source, layer=used, codes=k, quantizer=quantizer, metrics=metrics)
+                )
+    out = {"clips": len(data.waves), "test_clips": len(data.test), "rows": rows}
+    if run_dir is not None:
+        (Path(run_dir) / "speech_units.json").write_text(json.dumps(out, indent=2) + "\n")
+    return out
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """One line per (source, layer, codes, quantizer)."""
+    present = [(k, h) for k, h in COLUMNS if any(k in r["metrics"] for r in report["rows"])]
+    augs = sorted(
+        {
+            k
+            for r in report["rows"]
+            for k in r["metrics"]
+            if k.startswith("ued_") and k != "ued_mean"
+        }
+    )
+    head = ["units", "K"] + [h for _, h in present] + [a[4:] for a in augs]
+    lines = []
+    for r in report["rows"]:
+        name = (
+            r["source"]
+            + (f"-L{r['layer']}" if r["layer"] else "")
+            + (" robust" if r["quantizer"] == "robust" else "")
+        )
+        m = r["metrics"]
+        cells = [name, str(r["codes"])]
+        cells += [f"{m[k]:.3f}" if k in m else "-" for k, _ in present]
+        cells += [f"{m[a]:.3f}" if a in m else "-" for a in augs]
+        lines.append(cells)
+    from discotok.report import _align
+
+    return _align(head, lines)
