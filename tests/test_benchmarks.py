@@ -22,6 +22,7 @@ BENCH = Path(__file__).parent.parent / "benchmarks"
         "continual_schedules.py",
         "time_series.py",
         "graph_distillation.py",
+        "speech_units.py",
     ],
 )
 def test_benchmark_script_smoke(script):

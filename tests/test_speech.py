@@ -357,12 +357,16 @@ def test_speech_cli_on_a_trained_run(tmp_path, capsys):
                 "--ued-clips",
                 "2",
                 "--robust",
+                "--robust-epochs",
+                "2",
+                "--layer",
+                "last",
                 "--no-mfcc",
             ]
         )
         == 0
     )
     out = capsys.readouterr().out
-    assert "masked_frames-L" in out and "robust" in out
+    assert "masked_frames robust" in out and "masked_frames-L" not in out  # --layer last
     saved = json.loads((tmp_path / "run" / "speech_units.json").read_text())
     assert {r["quantizer"] for r in saved["rows"]} == {"kmeans", "robust"}

@@ -231,6 +231,7 @@ def cmd_speech(args: argparse.Namespace) -> None:
         data_config=data,
         triplets=args.triplets,
         ued_clips=args.ued_clips,
+        robust_epochs=args.robust_epochs,
         seed=args.seed,
     )
     print(f"{report['clips']} clips, units measured on {report['test_clips']} test clips")
@@ -418,6 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--codes", type=int, nargs="+", default=[50, 100], help="k-means sizes")
     p.add_argument("--layer", default="best", help="encoder layer: best (by train PNMI), last, N")
     p.add_argument("--robust", action="store_true", help="also train CTC robust units")
+    p.add_argument("--robust-epochs", type=int, default=15, help="epochs per robust iteration")
     p.add_argument("--no-mfcc", action="store_true", help="skip the MFCC + k-means baseline")
     p.add_argument("--triplets", type=int, default=2000, help="ABX triplets per condition")
     p.add_argument("--ued-clips", type=int, default=200, help="test clips augmented for UED")

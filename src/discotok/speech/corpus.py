@@ -8,7 +8,8 @@ per 20 ms encoder frame from the synthesiser's phoneme events. The corpus is det
 and cached under ``$DISCOTOK_CACHE/speech``. eSpeak NG's waveforms jitter by a few
 milliseconds between calls (the last phone's length and the voicing phase vary even after
 re-initialising the library; it is not seedable), so words, phones and settings are
-deterministic and a built corpus is made exact by the cache. It is synthetic speech: results on it say so.
+deterministic and a built corpus is made exact by the cache. It is synthetic speech:
+results on it say so.
 
 Datasets (``data.name``): ``spoken_words`` (this corpus) and ``audio_folder`` (users'
 wav/flac/ogg files; labels from sub-folder names). Both give NaN-padded, per-bin normalised

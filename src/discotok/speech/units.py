@@ -173,4 +173,6 @@ def robustness(
         ued = [levenshtein(a, b) / max(1, len(a)) for a, b in zip(clean, augmented)]
         out[f"ued_{name}"] = float(np.mean(ued))
     out["ued_mean"] = float(np.mean([out[f"ued_{n}"] for n in names]))
+    # a quantizer that emits (almost) nothing would score a perfect UED: show the length
+    out["dedup_length"] = float(np.mean([len(s) for s in clean]))
     return out

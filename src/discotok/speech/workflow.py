@@ -44,6 +44,7 @@ COLUMNS = (
     ("abx_within", "ABX within"),
     ("abx_across", "ABX across"),
     ("ued_mean", "UED mean"),
+    ("dedup_length", "units/clip"),
 )
 
 
@@ -181,6 +182,7 @@ def speech_report(
     data_config: dict[str, Any] | None = None,
     triplets: int = 2000,
     ued_clips: int = 200,
+    robust_epochs: int = 15,
     seed: int = 0,
 ) -> dict[str, Any]:
     """Rows ``{source, layer, codes, quantizer, metrics}`` for MFCC and/or a trained run."""
@@ -211,7 +213,14 @@ def speech_report(
                     used = best_layer(data, enc, stats, k, seed) if data.labelled else None
                 featurize = encoder_featurizer(enc, stats, used, data.n_mels)
             found = evaluate_units(
-                data, featurize, k, robust=robust, triplets=triplets, ued_clips=ued_clips, seed=seed
+                data,
+                featurize,
+                k,
+                robust=robust,
+                triplets=triplets,
+                ued_clips=ued_clips,
+                robust_epochs=robust_epochs,
+                seed=seed,
             )
             for quantizer, metrics in found.items():
                 rows.append(
