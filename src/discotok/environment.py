@@ -11,7 +11,19 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-PACKAGES = ("discotok", "torch", "numpy", "faiss-cpu", "scikit-learn", "kornia", "mnist1d")
+PACKAGES = (
+    "discotok",
+    "torch",
+    "numpy",
+    "faiss-cpu",
+    "scikit-learn",
+    "kornia",
+    "mnist1d",
+    "aeon",
+    "torch-geometric",
+    "espeakng-loader",
+    "soundfile",
+)
 
 
 def _version(name: str) -> str | None:
