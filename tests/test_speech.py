@@ -370,3 +370,48 @@ def test_speech_cli_on_a_trained_run(tmp_path, capsys):
     assert "masked_frames robust" in out and "masked_frames-L" not in out  # --layer last
     saved = json.loads((tmp_path / "run" / "speech_units.json").read_text())
     assert {r["quantizer"] for r in saved["rows"]} == {"kmeans", "robust"}
+
+
+@pytest.mark.slow
+def test_hubert_trains_on_two_processes(tmp_path):
+    cfg = {
+        "data": {
+            "name": "spoken_words",
+            "words": 3,
+            "languages": ["en-us"],
+            "voices": ["m1", "f2"],
+        },
+        "views": {"name": "none"},
+        "encoder": {"name": "speech", "width": 32, "depth": 2},
+        "method": {"name": "hubert", "codes": 6, "iterations": 2, "epochs_per_iteration": 1},
+        "train": {"epochs": 2, "batch_size": 2, "num_processes": 2, "progress": False},
+    }
+    pretrain(cfg, tmp_path / "run")
+    state = torch.load(tmp_path / "run" / "checkpoints" / "last.pt", weights_only=False)
+    assert state["step"] == 2 * (9 // 4) and int(state["model"]["iteration"]) == 1
+    targets = state["model"]["targets"]
+    assert targets.shape[0] == 9 and 0 <= targets.max() < 6
+
+
+def test_frame_tokens_of_a_speech_run(tmp_path):
+    from discotok import tokenize
+
+    cfg = {
+        "data": {
+            "name": "spoken_words",
+            "words": 3,
+            "languages": ["en-us"],
+            "voices": ["m1", "f2"],
+        },
+        "views": {"name": "none"},
+        "encoder": {"name": "speech", "width": 32, "depth": 2},
+        "method": {"name": "wav2vec"},
+        "train": {"epochs": 1, "batch_size": 4, "progress": False},
+    }
+    pretrain(cfg, tmp_path / "run")
+    metrics = tokenize(tmp_path / "run", {"name": "kmeans", "codes": 8}, level="frame")
+    with np.load(tmp_path / "run" / "frame_tokens.npz") as f:
+        lengths = f["train_lengths"]
+    corpus = build_corpus(3, ("en-us",), ("m1", "f2"), 2)
+    assert len(lengths) == 9 and set(lengths.tolist()) <= {len(p) for p in corpus.phones}
+    assert metrics["token_run_length"] >= 1.0
