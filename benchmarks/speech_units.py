@@ -27,7 +27,7 @@ from pathlib import Path
 import yaml
 from common import write_results
 
-from discotok import pretrain
+from discotok import load_encoder, pretrain
 from discotok.speech.corpus import LARGE, build_corpus
 from discotok.speech.workflow import format_report, speech_report
 
@@ -69,14 +69,18 @@ def main() -> None:
     print(f"corpus built in {corpus_seconds:.1f} s", flush=True)
     rows, seconds = [], {}
     data = {"name": "spoken_words", **options}
-    report = speech_report(None, codes, robust=True, data_config=data, **small)
+    report = speech_report(data, codes=codes, robust=True, **small)
     rows += report["rows"]
     print(format_report(report), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         for method in METHODS:
             run = Path(tmp) / method
             seconds[method] = train(method, run, args.smoke)
-            found = speech_report(run, codes, robust=method in ROBUST_ON, mfcc=False, **small)
+            encoder, cfg, _ = load_encoder(run)
+            robust = method in ROBUST_ON
+            found = speech_report(
+                cfg.data, encoder, method, codes, robust=robust, mfcc=False, **small
+            )
             rows += found["rows"]
             print(f"{method}: pretrained in {seconds[method]:.0f} s", flush=True)
             print(format_report(found), flush=True)

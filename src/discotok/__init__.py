@@ -13,6 +13,7 @@ from discotok.evaluation import evaluate
 from discotok.fewlabels import discover, label_shift, self_train
 from discotok.pipeline import embed, load_encoder, pretrain
 from discotok.registry import DATASETS, ENCODERS, EVALUATORS, METHODS, TOKENIZERS, VIEWS
+from discotok.speech import corpus as _speech_datasets  # noqa: F401 - registers the datasets
 from discotok.tokenization import compare_tokenizers, tokenize
 from discotok.tokenizers import load_tokenizer
 

@@ -218,12 +218,21 @@ def _corpus_options(args: argparse.Namespace) -> dict:
 
 
 def cmd_speech(args: argparse.Namespace) -> None:
+    import json
+
     from discotok.speech.workflow import format_report, speech_report
 
     layer = args.layer if args.layer in ("best", "last") else int(args.layer)
-    data = None if args.run else {"name": "spoken_words", **_corpus_options(args)}
+    data, encoder, source = {"name": "spoken_words", **_corpus_options(args)}, None, ""
+    if args.run:
+        from discotok.pipeline import load_encoder
+
+        encoder, cfg, _ = load_encoder(args.run)
+        data, source = cfg.data, cfg.method["name"]
     report = speech_report(
-        args.run,
+        data,
+        encoder,
+        source,
         codes=tuple(args.codes),
         layer=None if layer == "last" else layer,
         robust=args.robust,
@@ -237,7 +246,9 @@ def cmd_speech(args: argparse.Namespace) -> None:
     print(f"{report['clips']} clips, units measured on {report['test_clips']} test clips")
     print(format_report(report))
     if args.run:
-        print(f"results: {Path(args.run) / 'speech_units.json'}")
+        out = Path(args.run) / "speech_units.json"
+        out.write_text(json.dumps(report, indent=2) + "\n")
+        print(f"results: {out}")
 
 
 def cmd_speech_corpus(args: argparse.Namespace) -> None:

@@ -1,4 +1,4 @@
-"""``discotok speech``: units from a trained speech run (or MFCCs) and their full report.
+"""``discotok speech``: units from a trained speech encoder (or MFCCs) and their full report.
 
 For a run on ``spoken_words`` the corpus and its train/test split are rebuilt from the
 run's config, so units are fitted on train clips and measured on test clips with their phone
@@ -10,9 +10,7 @@ last layer unless ``layer`` says otherwise.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -174,34 +172,32 @@ def best_layer(data: SpeechEval, encoder: Any, stats: Any, codes: int, seed: int
 
 
 def speech_report(
-    run_dir: str | Path | None,
+    data_config: dict[str, Any] | None = None,
+    encoder: Any = None,
+    source: str = "encoder",
     codes: tuple[int, ...] = (50, 100),
-    layer: str | int = "best",
+    layer: str | int | None = "best",
     robust: bool = False,
     mfcc: bool = True,
-    data_config: dict[str, Any] | None = None,
     triplets: int = 2000,
     ued_clips: int = 200,
     robust_epochs: int = 15,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Rows ``{source, layer, codes, quantizer, metrics}`` for MFCC and/or a trained run."""
-    encoder = None
-    if run_dir is not None:
-        from discotok.pipeline import load_encoder
-
-        encoder, cfg, _ = load_encoder(run_dir)
-        if not hasattr(encoder, "local_features"):
-            raise ConfigError(f"run {str(run_dir)!r} has no speech encoder (encoder.name=speech)")
-        data_config = cfg.data
-        method = cfg.method["name"]
+    """Rows ``{source, layer, codes, quantizer, metrics}`` for MFCC and/or a trained
+    ``speech`` `encoder` (named `source`) on the data `data_config` describes (the run's
+    ``data`` section; default: the small spoken-word corpus)."""
+    if encoder is not None and not hasattr(encoder, "local_features"):
+        raise ConfigError(
+            "discotok speech needs a run with the speech encoder (encoder.name=speech)"
+        )
     data = SpeechEval.from_data_config(data_config or {"name": "spoken_words"}, seed)
     rows = []
     sources: list[tuple[str, Any]] = []
     if mfcc:
         sources.append(("mfcc", None))
     if encoder is not None:
-        sources.append((method, encoder))
+        sources.append((source, encoder))
     for k in codes:
         for source, enc in sources:
             if enc is None:
@@ -226,10 +222,7 @@ def speech_report(
                 rows.append(
                     dict(source=source, layer=used, codes=k, quantizer=quantizer, metrics=metrics)
                 )
-    out = {"clips": len(data.waves), "test_clips": len(data.test), "rows": rows}
-    if run_dir is not None:
-        (Path(run_dir) / "speech_units.json").write_text(json.dumps(out, indent=2) + "\n")
-    return out
+    return {"clips": len(data.waves), "test_clips": len(data.test), "rows": rows}
 
 
 def format_report(report: dict[str, Any]) -> str:
