@@ -25,8 +25,8 @@ def test_unknown_method_lists_valid_choices():
     cfg = as_config({"method": {"name": "simclrr"}, "data": {"num_samples": 100}})
     with pytest.raises(
         ConfigError,
-        match="unknown method 'simclrr'; valid choices: dino, frameproj, gsimclr, simclr, swav, "
-        "ts2vec",
+        match="unknown method 'simclrr'; valid choices: dino, frameproj, gsimclr, hubert, "
+        "masked_frames, simclr, swav, ts2vec, wav2vec",
     ):
         build_method(cfg, load_dataset(cfg))
 

@@ -77,8 +77,8 @@ def test_cli_errors_are_one_line_without_traceback(tmp_path, capsys):
     assert main(["pretrain", "--run-dir", str(tmp_path), "method.name=byol"]) == 2
     err = capsys.readouterr().err
     assert err.startswith(
-        "discotok: error: unknown method 'byol'; valid choices: dino, frameproj, gsimclr, simclr, "
-        "swav, ts2vec"
+        "discotok: error: unknown method 'byol'; valid choices: dino, frameproj, gsimclr, hubert, "
+        "masked_frames, simclr, swav, ts2vec, wav2vec"
     )
     assert "Traceback" not in err
     assert main(["pretrain", "--data", str(tmp_path / "none.npz")]) == 2

@@ -237,7 +237,6 @@ def cmd_speech(args: argparse.Namespace) -> None:
         layer=None if layer == "last" else layer,
         robust=args.robust,
         mfcc=not args.no_mfcc,
-        data_config=data,
         triplets=args.triplets,
         ued_clips=args.ued_clips,
         robust_epochs=args.robust_epochs,
