@@ -4,8 +4,9 @@ Simulated data (discotok.brain.simulate: MNE sphere head, volume sources, 2 cond
 differ only in where a 10 Hz rhythm sits). The joint model trains on biosemi64 (EEG) and
 Neuromag 306 (MEG); the EEG-only model on biosemi64 alone. Devices never seen in training:
 GSN-HydroCel-128 (EEG) and CTF 275 (MEG). Per device: 400 training windows (tokenizer and
-probes) and 200 held-out test windows, 2 s at 256 Hz. Tokenizer: dim 64, 8 latents, RVQ
-4 x 256, 25 % of channels hidden per window, AdamW lr 2e-3, batch 16; masked-token model:
+probes) and 200 held-out test windows, 2 s at 256 Hz. Tokenizer: dim 64, 16 latents, RVQ
+4 x 256, 25 % of channels hidden per window, AdamW lr 3e-3, batch 16, 400 steps (joint:
+200 per device; each per-device baseline 200 steps); masked-token model:
 2 layers, half the positions masked. Reported per device on the test windows: channel
 correlation of the reconstruction (all channels visible, and hidden channels rebuilt from
 the others), and balanced accuracy of a logistic-regression probe on the time-averaged
@@ -13,7 +14,7 @@ quantized latents, on the masked-token model's features, on log band power (the 
 baseline), and on a per-device tokenizer without the sensor encoder (a learned embedding
 per channel index, trained on that device alone: the paper's ablation). Seed 0.
 
-    python benchmarks/brain_tokens.py [--steps 600] [--smoke]
+    python benchmarks/brain_tokens.py [--steps 400] [--smoke]
 """
 
 from __future__ import annotations
@@ -37,12 +38,14 @@ UNSEEN = ("GSN-HydroCel-128", "ctf275")
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument("--steps", type=int, default=400)
     parser.add_argument("--smoke", action="store_true", help="seconds-long check, no results")
     args = parser.parse_args()
     n_train, n_test = (32, 16) if args.smoke else (400, 200)
     steps = 4 if args.smoke else args.steps
-    settings = BrainTrainSettings(steps=steps, checkpoint_every=max(1, steps // 4))
+    settings = BrainTrainSettings(steps=steps, lr=3e-3, checkpoint_every=max(1, steps // 4))
+    # the joint model sees each of its 2 devices for steps / 2 steps; so does each baseline
+    per_device = BrainTrainSettings(steps=max(1, steps // 2), lr=3e-3, checkpoint_every=steps)
     t0 = time.perf_counter()
     train = {d: simulate(d, n_train, seed=0) for d in SEEN + UNSEEN}
     test = {d: simulate(d, n_test, seed=1) for d in SEEN + UNSEEN}
@@ -78,7 +81,7 @@ def main() -> None:
                     token_features(eeg_only, a), a.labels, token_features(eeg_only, b), b.labels
                 )
             t0 = time.perf_counter()
-            own, _ = train_tokenizer([a], Path(tmp) / f"index-{device}", settings, sensor="index")
+            own, _ = train_tokenizer([a], Path(tmp) / f"index-{device}", per_device, sensor="index")
             seconds[f"index_{device}"] = time.perf_counter() - t0
             row.update({f"index_{k}": v for k, v in reconstruction(own, b).items()})
             row["index_probe"] = probe(

@@ -222,8 +222,8 @@ def test_masked_tokens_and_probes_run_end_to_end(eeg, tmp_path):
     model, history = train_masked_tokens(tok, [eeg], tmp_path / "run", settings)
     assert np.isfinite([h["loss"] for h in history if "loss" in h]).all()
     feats = masked_token_features(model, tok, eeg)
-    assert feats.shape == (48, 16)
-    assert token_features(tok, eeg).shape == (48, 4 * 16)
+    assert feats.shape == (48, 32)
+    assert token_features(tok, eeg).shape == (48, 2 * 4 * 16)
     assert throughput(tok, eeg) > 0
     index_model = BrainTokenizer(
         dim=16, latents=4, quantizers=2, codebook=16, sensor="index", max_channels=8

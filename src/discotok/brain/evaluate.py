@@ -3,8 +3,9 @@
 - ``reconstruction``: mean Pearson correlation between each channel of a held-out window
   and its reconstruction from the tokens (all channels visible), and on a hidden `hide`
   share of channels rebuilt from the others (the sensor-aware decoder's job).
-- ``token_features``: the quantized latents averaged over time, flattened (latents x dim):
-  the input of a linear probe (logistic regression, balanced accuracy).
+- ``token_features``: mean and standard deviation over time of the quantized latents,
+  flattened (2 x latents x dim; the deviation carries rhythm power, which a mean over an
+  oscillation cancels): the input of a linear probe (logistic regression, balanced accuracy).
 - ``band_power``: log power in the delta-gamma bands per channel, the classic baseline.
 - ``throughput``: channels x seconds of signal tokenized per second of wall time.
 """
@@ -50,14 +51,14 @@ def reconstruction(
 
 @torch.no_grad()
 def token_features(model: BrainTokenizer, rec: Recording, batch: int = 32) -> np.ndarray:
-    """(windows, latents * dim): quantized latents averaged over time."""
+    """(windows, 2 * latents * dim): mean and std over time of the quantized latents."""
     features, kind = _inputs(rec)
     out = []
     for i in range(0, len(rec.windows), batch):
         zq, _, _ = model.quantize(
             model.encode(torch.from_numpy(rec.windows[i : i + batch]), features, kind)
         )
-        out.append(zq.mean(1).flatten(1))
+        out.append(torch.cat([zq.mean(1).flatten(1), zq.std(1).flatten(1)], dim=1))
     return torch.cat(out).numpy()
 
 

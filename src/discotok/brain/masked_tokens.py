@@ -4,8 +4,8 @@ A window's tokens are (steps, latents) positions, each with one code per RVQ lev
 input of a position is the sum of its levels' code embeddings plus a step and a latent
 position embedding; half of the positions are replaced by a mask embedding, a transformer
 reads the sequence, and one linear head per RVQ level predicts that level's code at every
-masked position (cross-entropy, averaged over levels). The mean of the transformer's
-outputs is the window's representation for downstream probes.
+masked position (cross-entropy, averaged over levels). The mean and standard deviation of
+the transformer's outputs over positions are the window's representation for probes.
 """
 
 from __future__ import annotations
@@ -131,6 +131,7 @@ def train_masked_tokens(
 def masked_token_features(
     model: MaskedTokenModel, tokenizer: BrainTokenizer, rec: Recording
 ) -> np.ndarray:
-    """(windows, dim): the transformer's outputs averaged over positions, nothing masked."""
+    """(windows, 2 * dim): mean and std of the transformer's outputs over positions."""
     codes = window_codes(tokenizer, rec)
-    return torch.cat([model(codes[i : i + 64]).mean(1) for i in range(0, len(codes), 64)]).numpy()
+    out = [model(codes[i : i + 64]) for i in range(0, len(codes), 64)]
+    return torch.cat([torch.cat([h.mean(1), h.std(1)], dim=1) for h in out]).numpy()

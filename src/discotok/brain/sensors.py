@@ -164,13 +164,17 @@ def read_recording(
     notes = []
     if montage:
         raw.set_montage(montage, on_missing="ignore", verbose="error")
+    sensors, picks, more = sensors_from_info(raw.info, path.stem, drop_unlocated)
+    notes += more
+    native = raw.get_data(picks=picks)
+    flat, saturated = bad_channels(native)  # at the file's own rate
+    nan_seconds = np.flatnonzero(~np.isfinite(native).all(axis=0)) / raw.info["sfreq"]
+    if len(nan_seconds):  # zero-filled for resampling; their windows are dropped below
+        raw._data[:, ~np.isfinite(raw._data).all(axis=0)] = 0.0
     if raw.info["sfreq"] != rate:
         notes.append(f"resampled from {raw.info['sfreq']:g} Hz to {rate:g} Hz")
         raw.resample(rate, verbose="error")
-    sensors, picks, more = sensors_from_info(raw.info, path.stem, drop_unlocated)
-    notes += more
     data = raw.get_data(picks=picks)
-    flat, saturated = bad_channels(data)
     for mask, what in ((flat, "flat"), (saturated, "saturated")):
         if mask.any():
             names = [sensors.names[i] for i in np.flatnonzero(mask)]
@@ -187,7 +191,7 @@ def read_recording(
             f"{window_seconds:g} s window"
         )
     windows = data[:, : count * size].reshape(len(sensors), count, size).transpose(1, 0, 2)
-    finite = np.isfinite(windows).all(axis=(1, 2))
+    finite = ~np.isin(np.arange(count), (nan_seconds // window_seconds).astype(int))
     if not finite.all():
         notes.append(f"dropped {int((~finite).sum())} of {count} window(s) holding NaN")
         windows = windows[finite]

@@ -9,9 +9,10 @@ placed 4 cm above the head origin) give a forward matrix through
 
 A window (2 s at 256 Hz) of condition c: the sources of a 2.5 cm patch around condition c's
 centre oscillate at its rhythm (conditions 0/1: 10 Hz, left / right occipital; 2/3: 20 Hz,
-left / right central; random amplitude 0.5-1.5 and phase per window), 40 random sources
-carry 1/f background activity, and white sensor noise (10 % of each channel's signal)
-is added; each kind (EEG, MEG gradiometers, magnetometers) is divided by its median
+left / right central; amplitude `strength` x 0.5-1.5, 0.15 by default, and a random phase
+per window), 10 random sources carry 1/f background activity (standard deviation 0.6 each,
+so the rhythm is a small part of the signal), and white sensor noise (10 % of each
+channel's signal) is added; each kind (EEG, MEG gradiometers, magnetometers) is divided by its median
 channel standard deviation. Two conditions differ only in *where* the rhythm is: telling
 them apart needs the spatial pattern. Results on this data are labelled "simulated".
 """
@@ -113,9 +114,11 @@ def simulate(
     conditions: int = 2,
     seed: int = 0,
     spacing_mm: float = 15.0,
-    background: int = 40,
+    background: int = 10,
+    strength: float = 0.15,
 ) -> Recording:
-    """`windows` simulated windows of `device`, balanced over `conditions` (2-4)."""
+    """`windows` simulated windows of `device`, balanced over `conditions` (2-4); `strength`
+    scales the condition rhythm against the background."""
     check_range("windows", windows, 1)
     check_range("conditions", conditions, 2, 4)
     gain, sensors, source_pos = device_forward(device, spacing_mm)
@@ -129,7 +132,7 @@ def simulate(
     out = np.empty((windows, len(sensors), SAMPLES), dtype=np.float32)
     for i, c in enumerate(labels):
         patch = patches[c]
-        amp = rng.uniform(0.5, 1.5)
+        amp = strength * rng.uniform(0.5, 1.5)
         phase = rng.uniform(0, 2 * np.pi)
         rhythm = (
             amp

@@ -65,7 +65,7 @@ class BrainTokenizer(nn.Module):
     def __init__(
         self,
         dim: int = 64,
-        latents: int = 8,
+        latents: int = 16,
         quantizers: int = 4,
         codebook: int = 256,
         heads: int = 4,
@@ -106,6 +106,10 @@ class BrainTokenizer(nn.Module):
         )
         self.decode_attention = nn.MultiheadAttention(dim, heads, batch_first=True)
         self.channel_decoder = nn.Sequential(nn.Linear(dim, dim), nn.GELU(), nn.Linear(dim, PATCH))
+        # sensor-conditioned scale and shift (FiLM) of each channel's features, on the way in
+        # and out: attention weights are positive, the sign of a channel's contribution is not
+        self.film_in = nn.Linear(dim, 2 * dim)
+        self.film_out = nn.Linear(dim, 2 * dim)
 
     def encode(
         self,
@@ -120,9 +124,9 @@ class BrainTokenizer(nn.Module):
             raise ConfigError(f"windows of {t} samples; the tokenizer needs a multiple of {PATCH}")
         s = self.sensor(features, kind)
         steps = t // PATCH
-        h = (
-            self.channel_encoder(x.reshape(n, c, steps, PATCH)).transpose(1, 2) + s
-        )  # (n, steps, c, dim)
+        scale, shift = self.film_in(s).chunk(2, dim=-1)
+        h = self.channel_encoder(x.reshape(n, c, steps, PATCH)).transpose(1, 2)  # (n, steps, c, d)
+        h = h * (1 + scale) + shift + s
         keys = h.reshape(n * steps, c, self.dim)
         mask = None if hide is None else hide.repeat_interleave(steps, dim=0)
         queries = self.queries.expand(n * steps, -1, -1)
@@ -151,7 +155,8 @@ class BrainTokenizer(nn.Module):
         queries = s.expand(n * steps, -1, -1)
         kv = zq.reshape(n * steps, L, d)
         h, _ = self.decode_attention(queries, kv, kv)
-        h = h.reshape(n, steps, c, d).transpose(1, 2)  # (n, c, steps, dim)
+        scale, shift = self.film_out(s).chunk(2, dim=-1)
+        h = (h.reshape(n, steps, c, d) * (1 + scale) + shift).transpose(1, 2)  # (n, c, steps, d)
         return self.channel_decoder(h).reshape(n, c, steps * PATCH)
 
     def forward(
