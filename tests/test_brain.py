@@ -23,7 +23,7 @@ SPACING = 30.0  # coarse source space: fast forward models in tests
 
 @pytest.fixture(scope="module")
 def eeg():
-    return simulate("biosemi32", 48, spacing_mm=SPACING)
+    return simulate("biosemi32", 48, spacing_mm=SPACING, strength=1.0)
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +93,6 @@ def test_channels_without_positions_are_named_or_dropped(tmp_path):
 
 
 def test_edf_recording_with_a_montage(tmp_path):
-    pytest.importorskip("edfio")
     raw = _raw_with(tmp_path, ["Fz", "Cz", "Pz", "Oz"], positions=False)
     path = tmp_path / "rec.edf"
     mne.export.export_raw(path, raw, verbose="error")

@@ -23,6 +23,7 @@ PACKAGES = (
     "torch-geometric",
     "espeakng-loader",
     "soundfile",
+    "mne",
 )
 
 

@@ -12,9 +12,10 @@ centre oscillate at its rhythm (conditions 0/1: 10 Hz, left / right occipital; 2
 left / right central; amplitude `strength` x 0.5-1.5, 0.15 by default, and a random phase
 per window), 10 random sources carry 1/f background activity (standard deviation 0.6 each,
 so the rhythm is a small part of the signal), and white sensor noise (10 % of each
-channel's signal) is added; each kind (EEG, MEG gradiometers, magnetometers) is divided by its median
-channel standard deviation. Two conditions differ only in *where* the rhythm is: telling
-them apart needs the spatial pattern. Results on this data are labelled "simulated".
+channel's signal) is added; each kind (EEG, MEG gradiometers, magnetometers) is divided
+by its median channel standard deviation. Two conditions differ only in *where* the
+rhythm is: telling them apart needs the spatial pattern. Results on this data are labelled
+"simulated".
 """
 
 from __future__ import annotations
