@@ -47,8 +47,9 @@ def main() -> None:
     # the joint model sees each of its 2 devices for steps / 2 steps; so does each baseline
     per_device = BrainTrainSettings(steps=max(1, steps // 2), lr=3e-3, checkpoint_every=steps)
     t0 = time.perf_counter()
-    train = {d: simulate(d, n_train, seed=0) for d in SEEN + UNSEEN}
-    test = {d: simulate(d, n_test, seed=1) for d in SEEN + UNSEEN}
+    spacing = 30.0 if args.smoke else 15.0  # source spacing (mm): coarse = fast smoke check
+    train = {d: simulate(d, n_train, seed=0, spacing_mm=spacing) for d in SEEN + UNSEEN}
+    test = {d: simulate(d, n_test, seed=1, spacing_mm=spacing) for d in SEEN + UNSEEN}
     simulate_seconds = time.perf_counter() - t0
     rows, seconds = {}, {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -87,8 +87,11 @@ def fit_loop(
 
     model.train()
     t0 = time.perf_counter()
+    at_start = (generator.get_state(), torch.get_rng_state())
     try:
         while step < settings.steps:
+            # the random state at the step's start: an interrupted step is redone exactly
+            at_start = (generator.get_state(), torch.get_rng_state())
             losses = step_loss(step, generator)
             if not torch.isfinite(losses["loss"]):
                 raise TrainingDiverged(
@@ -104,6 +107,8 @@ def fit_loop(
             if step % settings.checkpoint_every == 0 or step == settings.steps:
                 save()
     except KeyboardInterrupt:
+        generator.set_state(at_start[0])
+        torch.set_rng_state(at_start[1])
         save()
         raise TrainingInterrupted(
             f"interrupted at step {step}/{settings.steps}; checkpoint saved to {checkpoint}. "
