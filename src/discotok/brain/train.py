@@ -95,8 +95,8 @@ def fit_loop(
             losses = step_loss(step, generator)
             if not torch.isfinite(losses["loss"]):
                 raise TrainingDiverged(
-                    f"the loss became {float(losses['loss'])} at step {step}; the last good "
-                    f"checkpoint is kept at {checkpoint}. Lower the learning rate."
+                    f"the loss became {float(losses['loss'].detach())} at step {step}; the "
+                    f"last good checkpoint is kept at {checkpoint}. Lower the learning rate."
                 )
             optimizer.zero_grad(set_to_none=True)
             losses["loss"].backward()
