@@ -39,6 +39,23 @@ from discotok.speech.units import (
 TINY_CORPUS = dict(words=4, languages=("en-us", "de"), voices=("m1", "f2"), repeats=2)
 
 
+def speech_config(method, **train):
+    """A seconds-long speech run: 12 clips (3 words, 2 voices), a small speech encoder."""
+    return {
+        "data": {
+            "name": "spoken_words",
+            "words": 3,
+            "languages": ["en-us"],
+            "voices": ["m1", "f2"],
+        },
+        "views": {"name": "none"},
+        "encoder": {"name": "speech", "width": 32, "depth": 2},
+        "method": method,
+        "tokenizer": {"name": "kmeans", "codes": 4},
+        "train": {"progress": False, **train},
+    }
+
+
 @pytest.fixture(scope="module")
 def corpus():
     return build_corpus(**TINY_CORPUS)
@@ -329,19 +346,7 @@ def test_speech_cli_reports_units_and_writes_the_corpus(tmp_path, capsys):
 
 
 def test_speech_cli_on_a_trained_run(tmp_path, capsys):
-    cfg = {
-        "data": {
-            "name": "spoken_words",
-            "words": 3,
-            "languages": ["en-us"],
-            "voices": ["m1", "f2"],
-        },
-        "views": {"name": "none"},
-        "encoder": {"name": "speech", "width": 32, "depth": 2},
-        "method": {"name": "masked_frames"},
-        "tokenizer": {"name": "kmeans", "codes": 4},
-        "train": {"epochs": 2, "batch_size": 4, "progress": False},
-    }
+    cfg = speech_config({"name": "masked_frames"}, epochs=2, batch_size=4)
     pretrain(cfg, tmp_path / "run")
     run = str(tmp_path / "run")
     assert (
@@ -374,18 +379,8 @@ def test_speech_cli_on_a_trained_run(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_hubert_trains_on_two_processes(tmp_path):
-    cfg = {
-        "data": {
-            "name": "spoken_words",
-            "words": 3,
-            "languages": ["en-us"],
-            "voices": ["m1", "f2"],
-        },
-        "views": {"name": "none"},
-        "encoder": {"name": "speech", "width": 32, "depth": 2},
-        "method": {"name": "hubert", "codes": 6, "iterations": 2, "epochs_per_iteration": 1},
-        "train": {"epochs": 2, "batch_size": 2, "num_processes": 2, "progress": False},
-    }
+    method = {"name": "hubert", "codes": 6, "iterations": 2, "epochs_per_iteration": 1}
+    cfg = speech_config(method, epochs=2, batch_size=2, num_processes=2)
     pretrain(cfg, tmp_path / "run")
     state = torch.load(tmp_path / "run" / "checkpoints" / "last.pt", weights_only=False)
     assert state["step"] == 2 * (9 // 4) and int(state["model"]["iteration"]) == 1
@@ -396,18 +391,7 @@ def test_hubert_trains_on_two_processes(tmp_path):
 def test_frame_tokens_of_a_speech_run(tmp_path):
     from discotok import tokenize
 
-    cfg = {
-        "data": {
-            "name": "spoken_words",
-            "words": 3,
-            "languages": ["en-us"],
-            "voices": ["m1", "f2"],
-        },
-        "views": {"name": "none"},
-        "encoder": {"name": "speech", "width": 32, "depth": 2},
-        "method": {"name": "wav2vec"},
-        "train": {"epochs": 1, "batch_size": 4, "progress": False},
-    }
+    cfg = speech_config({"name": "wav2vec"}, epochs=1, batch_size=4)
     pretrain(cfg, tmp_path / "run")
     metrics = tokenize(tmp_path / "run", {"name": "kmeans", "codes": 8}, level="frame")
     with np.load(tmp_path / "run" / "frame_tokens.npz") as f:
