@@ -79,7 +79,14 @@ def main() -> None:
             encoder, cfg, _ = load_encoder(run)
             robust = method in ROBUST_ON
             found = speech_report(
-                cfg.data, encoder, method, codes, robust=robust, mfcc=False, **small
+                cfg.data,
+                encoder,
+                method,
+                codes,
+                robust=robust,
+                mfcc=False,
+                split_seed=cfg.seed,
+                **small,
             )
             rows += found["rows"]
             print(f"{method}: pretrained in {seconds[method]:.0f} s", flush=True)

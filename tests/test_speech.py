@@ -35,6 +35,7 @@ from discotok.speech.units import (
     robustness,
     unit_quality,
 )
+from discotok.speech.workflow import SpeechEval
 
 TINY_CORPUS = dict(words=4, languages=("en-us", "de"), voices=("m1", "f2"), repeats=2)
 
@@ -239,6 +240,14 @@ def test_speech_objectives_learn(cls):
     assert np.isfinite(losses).all() and losses[-1] < 0.8 * losses[0]
 
 
+def test_unit_evaluation_uses_the_runs_own_split():
+    options = {k: list(v) if isinstance(v, tuple) else v for k, v in TINY_CORPUS.items()}
+    ds = load_spoken_words(**options, seed=1)
+    ev = SpeechEval.from_data_config({"name": "spoken_words", **options}, split_seed=1)
+    assert np.array_equal(ev.word[ev.test], ds.y_test)
+    assert np.array_equal(ev.word[ev.train], ds.y_train)
+
+
 def test_speech_objectives_need_the_speech_encoder():
     with pytest.raises(ConfigError, match="needs encoder 'speech'"):
         HuBERT(CNN1d((40, 60)))
@@ -345,10 +354,18 @@ def test_speech_cli_reports_units_and_writes_the_corpus(tmp_path, capsys):
     assert "unknown language 'elvish'" in capsys.readouterr().err
 
 
-def test_speech_cli_on_a_trained_run(tmp_path, capsys):
-    cfg = speech_config({"name": "masked_frames"}, epochs=2, batch_size=4)
+def test_speech_cli_on_a_trained_run(tmp_path, capsys, monkeypatch):
+    cfg = {**speech_config({"name": "masked_frames"}, epochs=2, batch_size=4), "seed": 3}
     pretrain(cfg, tmp_path / "run")
     run = str(tmp_path / "run")
+    split_seeds = []
+    original = SpeechEval.from_data_config.__func__
+
+    def spy(cls, data, split_seed=0):
+        split_seeds.append(split_seed)
+        return original(cls, data, split_seed)
+
+    monkeypatch.setattr(SpeechEval, "from_data_config", classmethod(spy))
     assert (
         main(
             [
@@ -375,6 +392,7 @@ def test_speech_cli_on_a_trained_run(tmp_path, capsys):
     assert "masked_frames robust" in out and "masked_frames-L" not in out  # --layer last
     saved = json.loads((tmp_path / "run" / "speech_units.json").read_text())
     assert {r["quantizer"] for r in saved["rows"]} == {"kmeans", "robust"}
+    assert split_seeds == [3]  # units are measured on the run's own test clips
 
 
 @pytest.mark.slow

@@ -224,11 +224,12 @@ def cmd_speech(args: argparse.Namespace) -> None:
 
     layer = args.layer if args.layer in ("best", "last") else int(args.layer)
     data, encoder, source = {"name": "spoken_words", **_corpus_options(args)}, None, ""
-    if args.run:
+    split_seed = args.seed
+    if args.run:  # the run's own split: units are measured on clips it never trained on
         from discotok.pipeline import load_encoder
 
         encoder, cfg, _ = load_encoder(args.run)
-        data, source = cfg.data, cfg.method["name"]
+        data, source, split_seed = cfg.data, cfg.method["name"], cfg.seed
     report = speech_report(
         data,
         encoder,
@@ -241,6 +242,7 @@ def cmd_speech(args: argparse.Namespace) -> None:
         ued_clips=args.ued_clips,
         robust_epochs=args.robust_epochs,
         seed=args.seed,
+        split_seed=split_seed,
     )
     print(f"{report['clips']} clips, units measured on {report['test_clips']} test clips")
     print(format_report(report))

@@ -85,21 +85,22 @@ def fit_kmeans_units(frames: list[np.ndarray], codes: int, seed: int = 0) -> Qua
 
 
 def unit_quality(
-    units: list[np.ndarray], phones: list[np.ndarray], num_codes: int
+    units: list[np.ndarray], phones: list[np.ndarray] | None, num_codes: int
 ) -> dict[str, float]:
-    """Phone purity, cluster purity, PNMI, perplexity and run length of frame units."""
-    codes, labels = np.concatenate(units), np.concatenate(phones)
+    """Perplexity and run length of frame units; with `phones`, also phone purity, cluster
+    purity and PNMI."""
+    codes = np.concatenate(units)
+    labels = None if phones is None else np.concatenate(phones)
     m = token_metrics(codes, num_codes, labels)
-    joint = np.zeros((num_codes, labels.max() + 1))
-    np.add.at(joint, (codes, labels), 1)
     seq = sequence_metrics(codes, np.array([len(u) for u in units]), num_codes)
-    return {
-        "phone_purity": m["token_purity"],
-        "cluster_purity": float(joint.max(0).sum() / len(codes)),
-        "pnmi": m["token_pnmi"],
-        "perplexity": m["token_perplexity"],
-        "run_length": seq["token_run_length"],
-    }
+    out = {"perplexity": m["token_perplexity"], "run_length": seq["token_run_length"]}
+    if labels is not None:
+        joint = np.zeros((num_codes, labels.max() + 1))
+        np.add.at(joint, (codes, labels), 1)
+        out["phone_purity"] = m["token_purity"]
+        out["cluster_purity"] = float(joint.max(0).sum() / len(codes))
+        out["pnmi"] = m["token_pnmi"]
+    return out
 
 
 def _dtw(a: np.ndarray, b: np.ndarray, num_codes: int) -> float:

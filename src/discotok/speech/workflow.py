@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from discotok.errors import ConfigError
+from discotok.registry import DATASETS
 from discotok.speech.corpus import (
     build_corpus,
     corpus_split,
@@ -60,40 +61,36 @@ class SpeechEval:
     voice: np.ndarray | None = None
 
     @classmethod
-    def from_data_config(cls, data: dict[str, Any], seed: int = 0) -> SpeechEval:
-        """Rebuild a ``spoken_words`` or ``audio_folder`` dataset's clips and split."""
+    def from_data_config(cls, data: dict[str, Any], split_seed: int = 0) -> SpeechEval:
+        """Rebuild a ``spoken_words`` or ``audio_folder`` dataset's clips and split; the
+        dataset's own defaults fill what `data` leaves out, and `split_seed` is the seed the
+        dataset was loaded with (a run's ``seed``)."""
         name = data.get("name")
+        if name not in ("spoken_words", "audio_folder"):
+            raise ConfigError(
+                f"discotok speech needs a run on spoken_words or audio_folder data, not {name!r}"
+            )
+        data = DATASETS.resolve(data, ("seed",))
         if name == "spoken_words":
             corpus = build_corpus(
-                data.get("words", 20),
-                tuple(data.get("languages", ("en-us", "de", "fr"))),
-                tuple(data.get("voices", ("m1", "f2", "m3"))),
-                data.get("repeats", 2),
+                data["words"], tuple(data["languages"]), tuple(data["voices"]), data["repeats"]
             )
-            train, test = corpus_split(
-                len(corpus), data.get("test_fraction", 0.25), data.get("seed", seed)
-            )
+            train, test = corpus_split(len(corpus), data["test_fraction"], split_seed)
             return cls(
                 corpus.waves,
                 train,
                 test,
-                data.get("n_mels", 40),
+                data["n_mels"],
                 corpus.phones,
                 corpus.word,
                 corpus.language,
                 corpus.voice,
             )
-        if name == "audio_folder":
-            from discotok.speech.audio import read_folder
+        from discotok.speech.audio import read_folder
 
-            clips, *_ = read_folder(data["path"], data.get("max_seconds", 4.0))
-            train, test = corpus_split(
-                len(clips), data.get("test_fraction", 0.25), data.get("seed", seed)
-            )
-            return cls(clips, train, test, data.get("n_mels", 40))
-        raise ConfigError(
-            f"discotok speech needs a run on spoken_words or audio_folder data, not {name!r}"
-        )
+        clips, *_ = read_folder(data["path"], data["max_seconds"])
+        train, test = corpus_split(len(clips), data["test_fraction"], split_seed)
+        return cls(clips, train, test, data["n_mels"])
 
     def pick(self, items: list[Any], split: str) -> list[Any]:
         return [items[i] for i in getattr(self, split)]
@@ -141,18 +138,10 @@ def evaluate_units(
 def _metrics(
     data: SpeechEval, units: list[np.ndarray], codes: int, triplets: int, seed: int
 ) -> dict[str, float]:
-    test_units = data.pick(units, "test")
+    phones = data.pick(data.phones, "test") if data.labelled else None
+    out = unit_quality(data.pick(units, "test"), phones, codes)
     if not data.labelled:
-        from discotok.evaluators.tokens import sequence_metrics, token_metrics
-
-        codes_all = np.concatenate(test_units)
-        return {
-            "perplexity": token_metrics(codes_all, codes)["token_perplexity"],
-            "run_length": sequence_metrics(
-                codes_all, np.array([len(u) for u in test_units]), codes
-            )["token_run_length"],
-        }
-    out = unit_quality(test_units, data.pick(data.phones, "test"), codes)
+        return out
     for mode in ("within", "across"):
         trip = abx_triplets(data.word, data.language, data.voice, mode, triplets, seed)
         out[f"abx_{mode}"] = abx_error(units, trip, codes)
@@ -183,27 +172,33 @@ def speech_report(
     ued_clips: int = 200,
     robust_epochs: int = 15,
     seed: int = 0,
+    split_seed: int = 0,
 ) -> dict[str, Any]:
     """Rows ``{source, layer, codes, quantizer, metrics}`` for MFCC and/or a trained
     ``speech`` `encoder` (named `source`) on the data `data_config` describes (the run's
-    ``data`` section; default: the small spoken-word corpus)."""
+    ``data`` section; default: the small spoken-word corpus). `split_seed` must be the seed
+    the encoder's run split its data with (its ``seed``), so units are measured on clips it
+    never trained on; `seed` drives k-means, ABX triplets and augmentations."""
     if encoder is not None and not hasattr(encoder, "local_features"):
         raise ConfigError(
             "discotok speech needs a run with the speech encoder (encoder.name=speech)"
         )
-    data = SpeechEval.from_data_config(data_config or {"name": "spoken_words"}, seed)
+    data = SpeechEval.from_data_config(data_config or {"name": "spoken_words"}, split_seed)
     rows = []
-    sources: list[tuple[str, Any]] = []
+    train_waves = data.pick(data.waves, "train")
+    sources: list[tuple[str, Any]] = []  # (name, encoder); no encoder: the MFCC baseline
     if mfcc:
         sources.append(("mfcc", None))
     if encoder is not None:
         sources.append((source, encoder))
+    # both depend on the train clips only: computed once for every codebook size
+    mfcc_features = mfcc_featurizer(train_waves) if mfcc else None
+    stats = feature_stats(features(train_waves, data.n_mels)) if encoder is not None else None
     for k in codes:
-        for source, enc in sources:
+        for name, enc in sources:
             if enc is None:
-                featurize, used = mfcc_featurizer(data.pick(data.waves, "train")), None
+                featurize, used = mfcc_features, None
             else:
-                stats = feature_stats(features(data.pick(data.waves, "train"), data.n_mels))
                 used = layer
                 if layer == "best":
                     used = best_layer(data, enc, stats, k, seed) if data.labelled else None
@@ -220,7 +215,7 @@ def speech_report(
             )
             for quantizer, metrics in found.items():
                 rows.append(
-                    dict(source=source, layer=used, codes=k, quantizer=quantizer, metrics=metrics)
+                    dict(source=name, layer=used, codes=k, quantizer=quantizer, metrics=metrics)
                 )
     return {"clips": len(data.waves), "test_clips": len(data.test), "rows": rows}
 
