@@ -15,7 +15,12 @@ from discotok.brain.masked_tokens import masked_token_features, train_masked_tok
 from discotok.brain.sensors import read_recording, sensors_from_info
 from discotok.brain.simulate import DEVICES, simulate
 from discotok.brain.tokenizer import BrainTokenizer, pearson, reconstruction_losses
-from discotok.brain.train import BrainTrainSettings, hide_mask, train_tokenizer
+from discotok.brain.train import (
+    BrainTrainSettings,
+    hide_mask,
+    load_tokenizer_checkpoint,
+    train_tokenizer,
+)
 from discotok.errors import ConfigError, DataError, TrainingDiverged, TrainingInterrupted
 
 SPACING = 30.0  # coarse source space: fast forward models in tests
@@ -208,6 +213,9 @@ def test_training_learns_resumes_and_stops_on_nan(eeg, meg, tmp_path):
     finally:
         BrainTokenizer.forward = original
     resumed, _ = train_tokenizer([eeg, meg], tmp_path / "cut", settings, **options)
+    loaded = load_tokenizer_checkpoint(tmp_path / "cut" / "checkpoints" / "tokenizer.pt")
+    for a, b in zip(resumed.state_dict().values(), loaded.state_dict().values()):
+        assert torch.equal(a, b)
     for (name, a), b in zip(model.state_dict().items(), resumed.state_dict().values()):
         assert torch.allclose(a.float(), b.float(), atol=1e-4), name
 

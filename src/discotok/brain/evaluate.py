@@ -24,16 +24,12 @@ from discotok.brain.train import hide_mask
 BANDS = ((1, 4), (4, 8), (8, 13), (13, 30), (30, 45))
 
 
-def _inputs(rec: Recording) -> tuple[torch.Tensor, torch.Tensor]:
-    return torch.from_numpy(rec.sensors.features()), torch.from_numpy(rec.sensors.kind)
-
-
 @torch.no_grad()
 def reconstruction(
     model: BrainTokenizer, rec: Recording, hide: float = 0.25, batch: int = 32, seed: int = 0
 ) -> dict[str, float]:
     """Mean channel correlation: all channels visible, and hidden channels only."""
-    features, kind = _inputs(rec)
+    features, kind = rec.sensor_tensors()
     generator = torch.Generator().manual_seed(seed)
     full, hidden = [], []
     for i in range(0, len(rec.windows), batch):
@@ -49,17 +45,10 @@ def reconstruction(
     }
 
 
-@torch.no_grad()
 def token_features(model: BrainTokenizer, rec: Recording, batch: int = 32) -> np.ndarray:
     """(windows, 2 * latents * dim): mean and std over time of the quantized latents."""
-    features, kind = _inputs(rec)
-    out = []
-    for i in range(0, len(rec.windows), batch):
-        zq, _, _ = model.quantize(
-            model.encode(torch.from_numpy(rec.windows[i : i + batch]), features, kind)
-        )
-        out.append(torch.cat([zq.mean(1).flatten(1), zq.std(1).flatten(1)], dim=1))
-    return torch.cat(out).numpy()
+    zq, _ = model.tokenize_windows(rec.windows, *rec.sensor_tensors(), batch)
+    return torch.cat([zq.mean(1).flatten(1), zq.std(1).flatten(1)], dim=1).numpy()
 
 
 def band_power(rec: Recording, rate: float = 256.0) -> np.ndarray:
@@ -89,7 +78,7 @@ def throughput(
     model: BrainTokenizer, rec: Recording, batch: int = 32, rate: float = 256.0
 ) -> float:
     """Channels x seconds of signal encoded to codes per wall-clock second."""
-    features, kind = _inputs(rec)
+    features, kind = rec.sensor_tensors()
     x = torch.from_numpy(rec.windows[:batch])
     model.quantize(model.encode(x, features, kind))  # warm-up
     t0 = time.perf_counter()

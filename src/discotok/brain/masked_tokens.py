@@ -81,17 +81,9 @@ class MaskedTokenModel(nn.Module):
         }
 
 
-@torch.no_grad()
 def window_codes(tokenizer: BrainTokenizer, rec: Recording, batch: int = 32) -> torch.Tensor:
     """(windows, steps, latents, levels) codes of every window of `rec`."""
-    features, kind = torch.from_numpy(rec.sensors.features()), torch.from_numpy(rec.sensors.kind)
-    out = [
-        tokenizer.quantize(
-            tokenizer.encode(torch.from_numpy(rec.windows[i : i + batch]), features, kind)
-        )[1]
-        for i in range(0, len(rec.windows), batch)
-    ]
-    return torch.cat(out)
+    return tokenizer.tokenize_windows(rec.windows, *rec.sensor_tensors(), batch)[1]
 
 
 def train_masked_tokens(

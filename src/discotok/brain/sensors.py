@@ -112,6 +112,13 @@ class Recording:
     notes: list[str] = field(default_factory=list)
     labels: np.ndarray | None = None
 
+    def sensor_tensors(self) -> tuple[Any, Any]:
+        """(features (channels, 6), kind (channels,)) as torch tensors: the tokenizer's
+        description of this device."""
+        import torch
+
+        return torch.from_numpy(self.sensors.features()), torch.from_numpy(self.sensors.kind)
+
 
 def kind_scale(x: np.ndarray, kind: np.ndarray) -> np.ndarray:
     """Divide each kind's channels by that kind's median channel standard deviation."""

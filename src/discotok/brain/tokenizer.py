@@ -24,6 +24,7 @@ the paper's ablation, a model tied to one device.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -140,6 +141,17 @@ class BrainTokenizer(nn.Module):
         with torch.autocast(z.device.type, enabled=False):  # fp32 quantization
             zq, codes, commit = self.rvq(z.reshape(n, steps * L, d).float())
         return zq.reshape(n, steps, L, d), codes.reshape(n, steps, L, -1), commit.sum()
+
+    @torch.no_grad()
+    def tokenize_windows(
+        self, windows: np.ndarray, features: torch.Tensor, kind: torch.Tensor, batch: int = 32
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Quantized latents and codes of every window, `batch` windows at a time."""
+        parts = [
+            self.quantize(self.encode(torch.from_numpy(windows[i : i + batch]), features, kind))
+            for i in range(0, len(windows), batch)
+        ]
+        return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
 
     def codes_to_latents(self, codes: torch.Tensor) -> torch.Tensor:
         n, steps, L, q = codes.shape

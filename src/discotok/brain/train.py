@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -35,14 +34,6 @@ class BrainTrainSettings:
     hide: float = 0.25
     checkpoint_every: int = 100
     seed: int = 0
-
-
-def _tensors(rec: Recording) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    return (
-        torch.from_numpy(rec.windows),
-        torch.from_numpy(rec.sensors.features()),
-        torch.from_numpy(rec.sensors.kind),
-    )
 
 
 def hide_mask(n: int, channels: int, share: float, generator: torch.Generator) -> torch.Tensor:
@@ -130,7 +121,7 @@ def train_tokenizer(
         raise DataError("no recordings to train on")
     torch.manual_seed(settings.seed)
     model = BrainTokenizer(**model_options)
-    data = [_tensors(r) for r in recordings]
+    data = [(torch.from_numpy(r.windows), *r.sensor_tensors()) for r in recordings]
     for r in recordings:
         if len(r.windows) < settings.batch_size:
             raise DataError(
@@ -151,11 +142,8 @@ def train_tokenizer(
 
 
 def load_tokenizer_checkpoint(path: str | Path) -> BrainTokenizer:
+    """The trained tokenizer in a ``checkpoints/tokenizer.pt`` file, in eval mode."""
     state = load_checkpoint(path)
     model = BrainTokenizer(**state["hparams"])
     model.load_state_dict(state["model"])
     return model.eval()
-
-
-def windows_in_batches(x: np.ndarray, batch: int = 32) -> list[torch.Tensor]:
-    return [torch.from_numpy(x[i : i + batch]) for i in range(0, len(x), batch)]
