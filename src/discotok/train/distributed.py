@@ -6,6 +6,7 @@ engine is a few hundred lines and the methods never see the difference.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
@@ -86,6 +87,11 @@ def _entry(
     dist.init_process_group(backend, rank=local_rank, world_size=nprocs)
     try:
         fn(*args)
+        # Free what still holds the group (DDP's reducer sits in reference cycles), then wait
+        # for every process: one that tears down its group while another is still in a
+        # collective or saving can abort in gloo's threads ("terminate called ...", SIGABRT).
+        gc.collect()
+        dist.barrier()
     except DiscotokError as err:  # every process hits the same user error; report it once
         errors.put((local_rank, type(err).__name__, str(err)))
     finally:
