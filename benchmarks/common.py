@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import json
+import shutil
 import statistics
 import tempfile
 import time
@@ -47,60 +49,84 @@ def write_results(name: str, payload: dict[str, Any]) -> Path:
 
 
 METRICS = ("linear_acc", "knn_acc", "kmeans_nmi", "kmeans_acc", "token_purity")
+SMOKE_DATA = {"name": "mnist1d", "num_samples": 600}
 
 
-def compare_methods(name: str, variants: dict[str, dict[str, Any]], doc: str) -> None:
-    """The demo's pipeline on MNIST-1D once per method variant and seed: same encoder, views,
-    epochs and seeds; a mean +- std table of the embedding's metrics -> results/<name>.json.
+def compare_methods(
+    name: str,
+    variants: dict[str, dict[str, Any]],
+    doc: str,
+    base: dict[str, Any] | None = None,
+    smoke_data: dict[str, Any] | None = None,
+) -> None:
+    """One pipeline (the demo's on MNIST-1D unless `base` says otherwise) once per method
+    variant and seed: same data, encoder, views, epochs and seeds; a mean +- std table of the
+    embedding's metrics, with the raw input as the floor -> results/<name>.json.
     Command line: [--seeds 0 1 2] [--epochs N] [--smoke]."""
     parser = argparse.ArgumentParser(description=doc)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--epochs", type=int, default=None, help="default: the demo's")
+    parser.add_argument("--epochs", type=int, default=None, help="default: the config's")
     parser.add_argument("--smoke", action="store_true", help="seconds-long check, no results")
     args = parser.parse_args()
-    rows = []
+    rows, raw = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for variant, method in variants.items():
             for seed in args.seeds:
-                cfg = RunConfig().to_dict()
+                cfg = copy.deepcopy(base) if base else RunConfig().to_dict()
                 cfg.update(seed=seed, method=method)
                 cfg["train"]["progress"] = False
                 if args.epochs:
                     cfg["train"]["epochs"] = args.epochs
                 if args.smoke:
-                    cfg["data"] = {"name": "mnist1d", "num_samples": 600}
-                    cfg["train"]["epochs"] = 1
-                m = run_pipeline(cfg, Path(tmp) / f"{variant}-{seed}")
+                    cfg["data"] = smoke_data or SMOKE_DATA
+                    cfg["train"].update(epochs=1, batch_size=64)
+                run_dir = Path(tmp) / f"{variant}-{seed}"
+                m = run_pipeline(cfg, run_dir)
+                extra = m.get("method_metrics", {})
+                for figure in extra.pop("figures", []):  # keep one of each method's figures
+                    if seed == args.seeds[0] and not args.smoke:
+                        shutil.copy(run_dir / figure, RESULTS / f"{name}_{variant}_{figure}")
                 rows.append(
                     {
                         "variant": variant,
                         "seed": seed,
                         "pretrain_seconds": m["pretrain_seconds"],
+                        "samples_per_second": m["train"]["samples_per_second"],
                         **m["embedding"],
+                        **{f"method_{k}": v for k, v in extra.items()},
                     }
                 )
+                if len(raw) < len(args.seeds) and "raw" in m:
+                    raw.append({"seed": seed, **{k: m["raw"][k] for k in METRICS}})
                 print(
                     f"{variant} seed {seed}: linear {m['embedding']['linear_acc']:.3f} "
                     f"kNN {m['embedding']['knn_acc']:.3f} ({m['pretrain_seconds']:.0f} s)",
                     flush=True,
                 )
+    timing = ("pretrain_seconds", "samples_per_second")
     summary = {
         variant: {
             key: mean_std([r[key] for r in rows if r["variant"] == variant])
-            for key in (*METRICS, "pretrain_seconds")
+            for key in (*METRICS, *timing)
         }
         for variant in variants
     }
-    header = "| method | " + " | ".join(METRICS) + " | pretrain s |"
-    lines = [header, "|" + "---|" * (len(METRICS) + 2)]
+    header = "| method | " + " | ".join(METRICS) + " | pretrain s | samples/s |"
+    lines = [header, "|" + "---|" * (len(METRICS) + 3)]
+    if raw:
+        cells = [f"{mean_std([r[k] for r in raw])['mean']:.3f}" for k in METRICS]
+        lines.append("| raw input | " + " | ".join(cells) + " | – | – |")
     for variant, s in summary.items():
         cells = [f"{s[k]['mean']:.3f} ± {s[k]['std']:.3f}" for k in METRICS]
         lines.append(
-            f"| {variant} | " + " | ".join(cells) + f" | {s['pretrain_seconds']['mean']:.0f} |"
+            f"| {variant} | "
+            + " | ".join(cells)
+            + f" | {s['pretrain_seconds']['mean']:.0f} | {s['samples_per_second']['mean']:.0f} |"
         )
     print("\n".join(lines))
     if not args.smoke:
         path = write_results(
-            name, {"config": cfg, "runs": rows, "summary": summary, "table": lines}
+            name,
+            {"config": cfg, "runs": rows, "raw": raw, "summary": summary, "table": lines},
         )
         print("wrote", path)

@@ -1,5 +1,6 @@
 """The evaluate stage: probes, token metrics and the collapse monitor (RankMe) on the
-embedding and on the raw input.
+embedding and on the raw input; and what only the trained method can measure (GEDI's OOD
+AUROC and samples) under ``method_metrics``.
 
 Writes ``metrics.json`` and the report (``report.md``, ``loss.png``, ``embedding_map.png``).
 """
@@ -14,8 +15,9 @@ import numpy as np
 
 from discotok.config import RunConfig
 from discotok.evaluators.collapse import collapsed, rankme
-from discotok.pipeline import load_dataset, read_config, read_embeddings
-from discotok.registry import EVALUATORS
+from discotok.methods.base import SSLMethod
+from discotok.pipeline import load_dataset, load_method, read_config, read_embeddings
+from discotok.registry import EVALUATORS, METHODS
 from discotok.report import write_report
 from discotok.tokenization import raw_input, raw_token_metrics, tokenize
 
@@ -74,6 +76,9 @@ def evaluate(run_dir: str | Path) -> dict[str, Any]:
         raw["rankme"] = rankme(inp.test)
         raw.update(raw_token_metrics(inp, cfg, token_info["tokenizer"]))
         metrics["raw"] = raw
+    if METHODS.get(cfg.method["name"]).evaluate_method is not SSLMethod.evaluate_method:
+        method, _, _ = load_method(run_dir)
+        metrics["method_metrics"] = method.evaluate_method(data, run_dir, cfg.seed)
     result = run_dir / "train_result.json"
     if result.exists():
         metrics["train"] = json.loads(result.read_text())

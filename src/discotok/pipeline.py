@@ -211,14 +211,20 @@ def pretrain(
     return run_dir
 
 
-def load_encoder(run_dir: str | Path) -> tuple[torch.nn.Module, RunConfig, Dataset]:
-    """The trained encoder of a run (eval mode, CPU), with its config and dataset."""
+def load_method(run_dir: str | Path) -> tuple[SSLMethod, RunConfig, Dataset]:
+    """The trained method of a run (eval mode, CPU), with its config and dataset."""
     cfg = read_config(run_dir)
     dataset = load_dataset(cfg)
     method, _ = build_method(cfg, dataset)
     state = load_checkpoint(Path(run_dir) / "checkpoints" / "last.pt")
     method.load_state_dict(state["model"])
-    return method.encoder.eval(), cfg, dataset
+    return method.eval(), cfg, dataset
+
+
+def load_encoder(run_dir: str | Path) -> tuple[torch.nn.Module, RunConfig, Dataset]:
+    """The trained encoder of a run (eval mode, CPU), with its config and dataset."""
+    method, cfg, dataset = load_method(run_dir)
+    return method.encoder, cfg, dataset
 
 
 def embed(

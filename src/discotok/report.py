@@ -197,6 +197,10 @@ def collapse_warning(metrics: dict[str, Any]) -> str:
     )
 
 
+def _fmt(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
 def write_report(
     run_dir: Path,
     metrics: dict[str, Any],
@@ -224,6 +228,11 @@ def write_report(
     if metrics.get("collapsed"):
         lines.append(f"- **{collapse_warning(metrics)}**")
     lines += ["", format_table(metrics, markdown=True), ""]
+    extra = metrics.get("method_metrics", {})
+    if extra:
+        lines += [f"## What {metrics['method']} itself measures", ""]
+        lines += [f"- {k}: {_fmt(v)}" for k, v in extra.items() if k != "figures"]
+        lines += ["", *[f"![{name}]({name})" for name in extra.get("figures", [])], ""]
     if loss_png:
         lines += ["## Training loss", "", f"![loss]({loss_png.name})", ""]
     if map_png:

@@ -61,6 +61,11 @@ class CNN2d(nn.Module):
         self.features = nn.Sequential(*layers)
         self.head = nn.Linear(in_ch, embed_dim)
         self.embed_dim = embed_dim
+        self.feature_channels = in_ch
+
+    def feature_map(self, x: torch.Tensor) -> torch.Tensor:
+        """The last stage's local features (n, channels, h, w), before pooling (OBoW)."""
+        return self.features(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x).mean(dim=(2, 3)))
+        return self.head(self.feature_map(x).mean(dim=(2, 3)))

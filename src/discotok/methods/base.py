@@ -6,13 +6,19 @@ view: it makes its own views, e.g. frame projections or TS2Vec's crops); other e
 logged. After each optimiser step it calls ``method.after_step(step, total_steps)`` (EMA
 teachers). A method that wants a say in which samples share a batch returns pseudo-labels
 from ``pseudo_labels``; the engine then composes batches from distinct pseudo-classes.
+``evaluate_method`` adds to ``discotok evaluate`` what only the trained method can measure.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import torch
 from torch import nn
+
+from discotok.data.base import Dataset
 
 
 class SSLMethod(nn.Module):
@@ -38,6 +44,13 @@ class SSLMethod(nn.Module):
         """Called by the engine on every process at the start of each epoch (and when a run
         resumes) with the whole training set: targets that need all the data are computed
         here (HuBERT's k-means units). Default: nothing."""
+
+    def evaluate_method(self, data: Dataset, run_dir: Path, seed: int) -> dict[str, Any]:
+        """Metrics only the trained method itself can give (GEDI: out-of-distribution AUROC
+        of its energy, generated samples), merged into ``discotok evaluate``'s metrics under
+        ``method``. Figures it writes into `run_dir` are named in a ``figures`` list.
+        Default: none."""
+        return {}
 
     def pseudo_labels(
         self,
