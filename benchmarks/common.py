@@ -15,6 +15,7 @@ from typing import Any
 from discotok import embed, evaluate, pretrain
 from discotok.config import RunConfig
 from discotok.environment import describe_environment
+from discotok.errors import DiscotokError
 
 RESULTS = Path(__file__).parent / "results"
 # Captured when the benchmark starts: the code that runs is the code of this moment.
@@ -61,17 +62,20 @@ def compare_methods(
 ) -> None:
     """One pipeline (the demo's on MNIST-1D unless `base` says otherwise) once per method
     variant and seed: same data, encoder, views, epochs and seeds; a mean +- std table of the
-    embedding's metrics, with the raw input as the floor -> results/<name>.json.
+    embedding's metrics, with the raw input as the floor -> results/<name>.json, rewritten
+    after each seed (all methods of a seed, then the next seed). A run that fails with a user
+    error (a diverged loss...) is recorded as failed and the others go on.
     Command line: [--seeds 0 1 2] [--epochs N] [--smoke]."""
     parser = argparse.ArgumentParser(description=doc)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=None, help="default: the config's")
     parser.add_argument("--smoke", action="store_true", help="seconds-long check, no results")
     args = parser.parse_args()
-    rows, raw = [], []
+    rows: list[dict[str, Any]] = []
+    raw: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for variant, method in variants.items():
-            for seed in args.seeds:
+        for seed in args.seeds:
+            for variant, method in variants.items():
                 cfg = copy.deepcopy(base) if base else RunConfig().to_dict()
                 cfg.update(seed=seed, method=method)
                 cfg["train"]["progress"] = False
@@ -81,7 +85,12 @@ def compare_methods(
                     cfg["data"] = smoke_data or SMOKE_DATA
                     cfg["train"].update(epochs=1, batch_size=64)
                 run_dir = Path(tmp) / f"{variant}-{seed}"
-                m = run_pipeline(cfg, run_dir)
+                try:
+                    m = run_pipeline(cfg, run_dir)
+                except DiscotokError as err:
+                    print(f"{variant} seed {seed}: FAILED: {err}", flush=True)
+                    rows.append({"variant": variant, "seed": seed, "failed": str(err)})
+                    continue
                 extra = m.get("method_metrics", {})
                 for figure in extra.pop("figures", []):  # keep one of each method's figures
                     if seed == args.seeds[0] and not args.smoke:
@@ -96,37 +105,48 @@ def compare_methods(
                         **{f"method_{k}": v for k, v in extra.items()},
                     }
                 )
-                if len(raw) < len(args.seeds) and "raw" in m:
+                if "raw" in m and not any(r["seed"] == seed for r in raw):
                     raw.append({"seed": seed, **{k: m["raw"][k] for k in METRICS}})
                 print(
                     f"{variant} seed {seed}: linear {m['embedding']['linear_acc']:.3f} "
                     f"kNN {m['embedding']['knn_acc']:.3f} ({m['pretrain_seconds']:.0f} s)",
                     flush=True,
                 )
+            summary, lines = _summarise(variants, rows, raw)
+            print("\n".join(lines), flush=True)
+            if not args.smoke:
+                payload = {"config": cfg, "runs": rows, "raw": raw, "summary": summary}
+                print("wrote", write_results(name, {**payload, "table": lines}), flush=True)
+
+
+def _summarise(
+    variants: dict[str, Any], rows: list[dict[str, Any]], raw: list[dict[str, Any]]
+) -> tuple[dict[str, Any], list[str]]:
+    """Mean +- std per variant over its finished runs, and the markdown table."""
     timing = ("pretrain_seconds", "samples_per_second")
-    summary = {
-        variant: {
-            key: mean_std([r[key] for r in rows if r["variant"] == variant])
-            for key in (*METRICS, *timing)
+    summary: dict[str, Any] = {}
+    for variant in variants:
+        done = [r for r in rows if r["variant"] == variant and "failed" not in r]
+        summary[variant] = {
+            "runs": len(done),
+            "failed": sum(r["variant"] == variant and "failed" in r for r in rows),
+            **{k: mean_std([r[k] for r in done]) for k in (*METRICS, *timing) if done},
         }
-        for variant in variants
-    }
-    header = "| method | " + " | ".join(METRICS) + " | pretrain s | samples/s |"
-    lines = [header, "|" + "---|" * (len(METRICS) + 3)]
+    header = "| method | " + " | ".join(METRICS) + " | pretrain s | samples/s | runs |"
+    lines = [header, "|" + "---|" * (len(METRICS) + 4)]
     if raw:
         cells = [f"{mean_std([r[k] for r in raw])['mean']:.3f}" for k in METRICS]
-        lines.append("| raw input | " + " | ".join(cells) + " | – | – |")
+        lines.append("| raw input | " + " | ".join(cells) + f" | – | – | {len(raw)} |")
     for variant, s in summary.items():
+        if not s["runs"]:
+            lines.append(f"| {variant} | failed |" + " |" * (len(METRICS) + 2))
+            continue
         cells = [f"{s[k]['mean']:.3f} ± {s[k]['std']:.3f}" for k in METRICS]
+        failed = f" ({s['failed']} failed)" if s["failed"] else ""
         lines.append(
             f"| {variant} | "
             + " | ".join(cells)
-            + f" | {s['pretrain_seconds']['mean']:.0f} | {s['samples_per_second']['mean']:.0f} |"
+            + f" | {s['pretrain_seconds']['mean']:.0f} | {s['samples_per_second']['mean']:.0f}"
+            + f" | {s['runs']}{failed} |"
         )
-    print("\n".join(lines))
-    if not args.smoke:
-        path = write_results(
-            name,
-            {"config": cfg, "runs": rows, "raw": raw, "summary": summary, "table": lines},
-        )
-        print("wrote", path)
+    return summary, lines
