@@ -73,8 +73,9 @@ def compare_methods(
     args = parser.parse_args()
     rows: list[dict[str, Any]] = []
     raw: list[dict[str, Any]] = []
+    seeds = args.seeds[:1] if args.smoke else args.seeds
     with tempfile.TemporaryDirectory() as tmp:
-        for seed in args.seeds:
+        for seed in seeds:
             for variant, method in variants.items():
                 cfg = copy.deepcopy(base) if base else RunConfig().to_dict()
                 cfg.update(seed=seed, method=method)
@@ -93,7 +94,7 @@ def compare_methods(
                     continue
                 extra = m.get("method_metrics", {})
                 for figure in extra.pop("figures", []):  # keep one of each method's figures
-                    if seed == args.seeds[0] and not args.smoke:
+                    if seed == seeds[0] and not args.smoke:
                         shutil.copy(run_dir / figure, RESULTS / f"{name}_{variant}_{figure}")
                 rows.append(
                     {

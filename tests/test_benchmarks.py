@@ -16,6 +16,8 @@ BENCH = Path(__file__).parent.parent / "benchmarks"
         "demo_target.py",
         "gsimclr_vs_simclr.py",
         "clustering_methods.py",
+        "glyph_methods.py",
+        "gedi_toy.py",
         "kmeans_speed.py",
         "tokenizer_comparison.py",
         "few_labels.py",

@@ -1,6 +1,7 @@
 """Self-supervised objectives: one module per method; each returns a dict of named losses."""
 
 from discotok.methods import (
+    byol,
     dino,
     frameproj,
     gedi,
@@ -8,16 +9,20 @@ from discotok.methods import (
     gsimclr,
     hubert,
     masked_frames,
+    moco,
     obow,
     simclr,
+    simsiam,
     swav,
     ts2vec,
+    vicreg,
     wav2vec,
 )
 from discotok.methods.base import SSLMethod
 
 __all__ = [
     "SSLMethod",
+    "byol",
     "dino",
     "frameproj",
     "gedi",
@@ -25,9 +30,12 @@ __all__ = [
     "gsimclr",
     "hubert",
     "masked_frames",
+    "moco",
     "obow",
     "simclr",
+    "simsiam",
     "swav",
     "ts2vec",
+    "vicreg",
     "wav2vec",
 ]
