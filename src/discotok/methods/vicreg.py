@@ -20,7 +20,8 @@ from discotok.registry import METHODS
 from discotok.train.distributed import gather_with_grad
 
 
-def _global_batch(z: torch.Tensor, method: str) -> torch.Tensor:
+def gathered_batch(z: torch.Tensor, method: str) -> torch.Tensor:
+    """`z` from every process (gradients kept), refused if too small for batch statistics."""
     z = gather_with_grad(z)
     if len(z) < 2:
         raise ConfigError(
@@ -73,7 +74,7 @@ class VICReg(SSLMethod):
 
     def forward(self, batch: dict) -> dict[str, torch.Tensor]:
         z1, z2 = (
-            _global_batch(self.expander(self.encoder(v)), "vicreg") for v in batch["views"][:2]
+            gathered_batch(self.expander(self.encoder(v)), "vicreg") for v in batch["views"][:2]
         )
         terms = vicreg_terms(z1, z2)
         loss = sum(w * t for w, t in zip(self.weights, terms.values(), strict=True))
@@ -108,7 +109,7 @@ class BarlowTwins(SSLMethod):
 
     def forward(self, batch: dict) -> dict[str, torch.Tensor]:
         z1, z2 = (
-            _global_batch(self.projector(self.encoder(v)), "barlow_twins")
+            gathered_batch(self.projector(self.encoder(v)), "barlow_twins")
             for v in batch["views"][:2]
         )
         return {"loss": barlow_twins_loss(z1, z2, self.off_diagonal)}
