@@ -62,6 +62,7 @@ class CNN2d(nn.Module):
         self.head = nn.Linear(in_ch, embed_dim)
         self.embed_dim = embed_dim
         self.feature_channels = in_ch
+        self.in_channels = channels
 
     def feature_map(self, x: torch.Tensor) -> torch.Tensor:
         """The last stage's local features (n, channels, h, w), before pooling (OBoW)."""

@@ -66,6 +66,7 @@ class ResNet(nn.Module):
         self.head = nn.Linear(in_ch, embed_dim)
         self.embed_dim = embed_dim
         self.feature_channels = in_ch
+        self.in_channels = channels
 
     def feature_map(self, x: torch.Tensor) -> torch.Tensor:
         """The last stage's local features (n, channels, h, w), before pooling (OBoW)."""
