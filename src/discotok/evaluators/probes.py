@@ -50,6 +50,22 @@ def linear_probe(
     return {"linear_acc": float((clf.predict(b) == y_test).mean())}
 
 
+def cosine_neighbours(
+    base: np.ndarray, queries: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The `k` most cosine-similar rows of `base` for each query (faiss, exact):
+    (similarities, indices), each (len(queries), min(k, len(base)))."""
+    import faiss
+
+    def unit(v: np.ndarray) -> np.ndarray:
+        v = np.ascontiguousarray(v, dtype=np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True).clip(1e-12)
+
+    index = faiss.IndexFlatIP(base.shape[1])
+    index.add(unit(base))
+    return index.search(unit(queries), min(k, len(base)))
+
+
 def knn_predict(
     x_train: np.ndarray,
     y_train: np.ndarray,
@@ -58,16 +74,7 @@ def knn_predict(
     temperature: float = 0.07,
 ) -> np.ndarray:
     """Cosine kNN with similarity-weighted votes, exp(sim / T) (the InstDisc/DINO protocol)."""
-    import faiss
-
-    def unit(v: np.ndarray) -> np.ndarray:
-        v = np.ascontiguousarray(v, dtype=np.float32)
-        return v / np.linalg.norm(v, axis=1, keepdims=True).clip(1e-12)
-
-    k = min(k, len(x_train))
-    index = faiss.IndexFlatIP(x_train.shape[1])
-    index.add(unit(x_train))
-    sims, nbrs = index.search(unit(x_test), k)
+    sims, nbrs = cosine_neighbours(x_train, x_test, k)
     classes = np.unique(y_train)
     code = np.searchsorted(classes, y_train)
     votes = np.zeros((len(x_test), len(classes)))
