@@ -29,13 +29,15 @@ VARIANTS = {
     "gedi": {"name": "gedi"},
 }
 
-if __name__ == "__main__":
+
+def glyph_benchmark(name: str, variants: dict, doc: str) -> None:
+    """compare_methods on the glyph config (PCA maps: the report's figure, not a metric)."""
     base = yaml.safe_load(CONFIG.read_text())
     base["evaluate"] = {"map": "pca"}
     compare_methods(
-        "glyph_methods",
-        VARIANTS,
-        __doc__,
-        base=base,
-        smoke_data={"name": "glyphs", "charset": "digits"},
+        name, variants, doc, base=base, smoke_data={"name": "glyphs", "charset": "digits"}
     )
+
+
+if __name__ == "__main__":
+    glyph_benchmark("glyph_methods", VARIANTS, __doc__)
