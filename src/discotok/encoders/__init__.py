@@ -1,4 +1,8 @@
-"""Encoders (backbones): small, configurable, one module per architecture."""
+"""Encoders (backbones): small, configurable, one module per architecture.
+
+Every encoder takes `input_shape` (one sample's shape) first and exposes `embed_dim` and
+`input_shape`; image encoders also expose `feature_map(x)` and `feature_channels`.
+"""
 
 from discotok.encoders import cnn1d, cnn2d, dilated, mlp, resnet, speech
 

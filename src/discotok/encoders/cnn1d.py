@@ -59,6 +59,7 @@ class CNN1d(nn.Module):
         self.pool = nn.AdaptiveAvgPool1d(pool_size)
         self.head = nn.Linear(width * pool_size, embed_dim)
         self.embed_dim = embed_dim
+        self.input_shape = tuple(input_shape)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.pool(self.features(x)).flatten(1))

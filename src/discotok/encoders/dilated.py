@@ -64,6 +64,7 @@ class DilatedConvEncoder(nn.Module):
             _Block(dims[i], dims[i + 1], kernel_size, 2**i) for i in range(depth + 1)
         )
         self.embed_dim = embed_dim
+        self.input_shape = tuple(input_shape)
 
     def frames(self, x: torch.Tensor, drop: torch.Tensor | None = None) -> torch.Tensor:
         """Per-step representations (n, length, embed_dim); zero on padded steps.

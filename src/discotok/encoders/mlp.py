@@ -36,6 +36,7 @@ class MLP(nn.Module):
         layers.append(nn.Linear(in_dim, embed_dim))
         self.net = nn.Sequential(*layers)
         self.embed_dim = embed_dim
+        self.input_shape = tuple(input_shape)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)

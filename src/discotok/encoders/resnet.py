@@ -65,6 +65,7 @@ class ResNet(nn.Module):
         self.features = nn.Sequential(*layers)
         self.head = nn.Linear(in_ch, embed_dim)
         self.embed_dim = embed_dim
+        self.input_shape = tuple(input_shape)
         self.feature_channels = in_ch
         self.in_channels = channels
 

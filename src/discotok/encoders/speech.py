@@ -57,6 +57,7 @@ class SpeechEncoder(nn.Module):
         self.hparams = dict(width=width, depth=depth, heads=heads, dropout=dropout)
         self.input_shape = tuple(input_shape)
         self.embed_dim = self.width = width
+        self.input_shape = tuple(input_shape)
         self.depth = depth
         self.front = nn.Sequential(
             nn.Conv1d(input_shape[0], width, 3, padding=1),

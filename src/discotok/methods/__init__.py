@@ -2,6 +2,7 @@
 
 from discotok.methods import (
     byol,
+    cmim,
     dino,
     frameproj,
     gedi,
@@ -27,6 +28,7 @@ from discotok.methods.base import SSLMethod
 __all__ = [
     "SSLMethod",
     "byol",
+    "cmim",
     "dino",
     "frameproj",
     "gedi",
