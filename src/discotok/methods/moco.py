@@ -75,12 +75,13 @@ class MoCo(SSLMethod):
             keys = [F.normalize(self.key_projector(self.key_encoder(v)), dim=1) for v in views]
         loss = (self._contrast(queries[0], keys[1]) + self._contrast(queries[1], keys[0])) / 2
         if self.version == "v2":
-            self._enqueue(torch.cat(keys))
+            self._enqueue(*keys)
         return {"loss": loss}
 
     @torch.no_grad()
-    def _enqueue(self, keys: torch.Tensor) -> None:
-        keys = gather_with_grad(keys)[: len(self.queue)]
+    def _enqueue(self, *views: torch.Tensor) -> None:
+        """Every process's keys, view by view (the order one process would have)."""
+        keys = torch.cat([gather_with_grad(k) for k in views])[: len(self.queue)]
         slots = (self.cursor + torch.arange(len(keys), device=keys.device)) % len(self.queue)
         self.queue[slots] = keys
         self.cursor.copy_((self.cursor + len(keys)) % len(self.queue))
