@@ -25,8 +25,9 @@ def test_unknown_method_lists_valid_choices():
     cfg = as_config({"method": {"name": "simclrr"}, "data": {"num_samples": 100}})
     with pytest.raises(
         ConfigError,
-        match="unknown method 'simclrr'; valid choices: dino, frameproj, gsimclr, hubert, "
-        "masked_frames, simclr, swav, ts2vec, wav2vec",
+        match="unknown method 'simclrr'; valid choices: barlow_twins, byol, cmim, dino, "
+        "frameproj, gedi, groco, gsimclr, hubert, mae, masked_frames, moco, msm, obow, sie, "
+        "simclr, simsiam, swav, transitive, ts2vec, vicreg, wav2vec",
     ):
         build_method(cfg, load_dataset(cfg))
 

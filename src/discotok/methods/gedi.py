@@ -147,7 +147,8 @@ class GEDI(SSLMethod):
         loss = 0.5 * uniformity + 0.5 * self.beta * invariance
         out = {"uniformity": uniformity.detach(), "invariance": invariance.detach()}
         if self.gen_weight > 0:
-            pick = torch.randint(len(self.replay), (self.sgld_batch,), device=self.replay.device)
+            # distinct chains: writing back duplicates would make the buffer nondeterministic
+            pick = torch.randperm(len(self.replay), device=self.replay.device)[: self.sgld_batch]
             start = self.replay[pick]
             fresh = torch.rand(len(pick), device=start.device) < self.reinit
             start[fresh] = self._noise(int(fresh.sum()))

@@ -179,7 +179,9 @@ class SIE(SSLMethod):
         for name, tr, te in (("equivariant", equi_tr, equi_te), ("invariant", inv_tr, inv_te)):
             model = make_pipeline(
                 StandardScaler(),
-                MLPRegressor((256,), max_iter=300, early_stopping=True, random_state=seed),
+                MLPRegressor(
+                    hidden_layer_sizes=(256,), max_iter=300, early_stopping=True, random_state=seed
+                ),
             ).fit(tr, p_tr)
             out[f"{name}_transform_r2"] = float(r2_score(p_te, model.predict(te)))
         return out
