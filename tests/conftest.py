@@ -51,3 +51,44 @@ def weights(run_dir):
     from discotok.train.checkpoint import load_checkpoint
 
     return load_checkpoint(run_dir / "checkpoints" / "last.pt")
+
+
+def resumes_identically(cfg, tmp_path):
+    """Train `cfg` in full, and again stopped by Ctrl-C at step 3 and resumed: the final
+    weights (teachers, queues and buffers included) must be equal."""
+    import signal
+
+    from discotok.errors import TrainingInterrupted
+    from discotok.pipeline import pretrain
+
+    def ctrl_c_at_step_3(record):
+        if record["step"] == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    full = pretrain(cfg, tmp_path / "full")
+    with pytest.raises(TrainingInterrupted):
+        pretrain(cfg, tmp_path / "cut", callbacks=(ctrl_c_at_step_3,))
+    pretrain(cfg, tmp_path / "cut")
+    a, b = weights(full)["model"], weights(tmp_path / "cut")["model"]
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+def two_processes_equal_one(method, tmp_path, optimizer="adamw"):
+    """`method` on 160 random vectors: 1 process with batch 32 and 2 (gloo) with 16 each end
+    with the same weights."""
+    from test_distributed import vector_config
+
+    from discotok.pipeline import pretrain
+
+    rng = np.random.default_rng(0)
+    data = tmp_path / "vectors.npz"
+    np.savez(data, x=rng.normal(size=(160, 10)).astype(np.float32), y=rng.integers(0, 3, 160))
+    runs = []
+    for batch, procs in ((32, 1), (16, 2)):
+        cfg = vector_config(data, batch, procs)
+        cfg["method"] = method
+        cfg["train"]["optimizer"] = optimizer
+        runs.append(weights(pretrain(cfg, tmp_path / f"p{procs}"))["model"])
+    for key in runs[0]:
+        assert torch.allclose(runs[0][key], runs[1][key], atol=1e-5), key

@@ -1,21 +1,16 @@
 """BYOL, SimSiam, VICReg, Barlow Twins and MoCo v2/v3: the baselines users expect."""
 
-import os
-import signal
-
 import numpy as np
 import pytest
 import torch
-from conftest import tiny, weights
-from test_distributed import vector_config
+from conftest import resumes_identically, tiny, two_processes_equal_one
 
 from discotok.encoders.mlp import MLP
-from discotok.errors import ConfigError, TrainingInterrupted
+from discotok.errors import ConfigError
 from discotok.methods.byol import BYOL
 from discotok.methods.moco import MoCo
 from discotok.methods.simsiam import SimSiam
 from discotok.methods.vicreg import BarlowTwins, VICReg, barlow_twins_loss, vicreg_terms
-from discotok.pipeline import pretrain
 
 BASELINES = [
     BYOL,
@@ -88,19 +83,7 @@ def test_statistics_losses_refuse_a_batch_of_one():
 @pytest.mark.slow
 @pytest.mark.parametrize("method", ["byol", "moco"])
 def test_interrupted_run_resumes_to_identical_weights(tmp_path, method):
-    cfg = tiny(method={"name": method}, train={"epochs": 2})
-
-    def ctrl_c_at_step_3(record):
-        if record["step"] == 3:
-            os.kill(os.getpid(), signal.SIGINT)
-
-    full = pretrain(cfg, tmp_path / "full")
-    with pytest.raises(TrainingInterrupted):
-        pretrain(cfg, tmp_path / "cut", callbacks=(ctrl_c_at_step_3,))
-    pretrain(cfg, tmp_path / "cut")
-    a, b = weights(full)["model"], weights(tmp_path / "cut")["model"]
-    for key in a:
-        assert torch.equal(a[key], b[key]), key
+    resumes_identically(tiny(method={"name": method}, train={"epochs": 2}), tmp_path)
 
 
 @pytest.mark.slow
@@ -112,16 +95,6 @@ def test_interrupted_run_resumes_to_identical_weights(tmp_path, method):
     ],
 )
 def test_two_processes_equal_one_with_the_global_batch(tmp_path, method):
-    rng = np.random.default_rng(0)
-    data = tmp_path / "vectors.npz"
-    np.savez(data, x=rng.normal(size=(160, 10)).astype(np.float32))
-    runs = []
-    for batch, procs in ((32, 1), (16, 2)):
-        cfg = vector_config(data, batch, procs)
-        cfg["method"] = method
-        # SGD: with identical views some gradients are exactly 0 in one process and ~1e-9
-        # (summation order) in two; Adam would scale that noise up to a full step
-        cfg["train"]["optimizer"] = "sgd"
-        runs.append(weights(pretrain(cfg, tmp_path / f"p{procs}"))["model"])
-    for key in runs[0]:
-        assert torch.allclose(runs[0][key], runs[1][key], atol=1e-5), key
+    # SGD: with identical views some gradients are exactly 0 in one process and ~1e-9
+    # (summation order) in two; Adam would scale that noise up to a full step
+    two_processes_equal_one(method, tmp_path, optimizer="sgd")

@@ -1,16 +1,11 @@
 """SwAV (Sinkhorn prototypes) and DINO (centred, sharpened momentum teacher)."""
 
-import os
-import signal
-
-import numpy as np
 import pytest
 import torch
-from conftest import tiny, weights
-from test_distributed import vector_config
+from conftest import resumes_identically, tiny, two_processes_equal_one, weights
 
 from discotok.encoders.cnn1d import CNN1d
-from discotok.errors import ConfigError, TrainingInterrupted
+from discotok.errors import ConfigError
 from discotok.methods.dino import DINO
 from discotok.methods.momentum import cosine_momentum
 from discotok.methods.swav import SwAV, sinkhorn
@@ -64,34 +59,14 @@ def test_dino_teacher_follows_the_student_and_is_checkpointed(tmp_path):
 @pytest.mark.parametrize("name", ["swav", "dino"])
 def test_interrupted_run_resumes_to_identical_weights(tmp_path, name):
     cfg = tiny(train={"epochs": 2})
-    cfg["method"] = {"name": name}
-    full = pretrain(cfg, tmp_path / "full")
-
-    def ctrl_c_at_step_3(record):
-        if record["step"] == 3:
-            os.kill(os.getpid(), signal.SIGINT)
-
-    with pytest.raises(TrainingInterrupted):
-        pretrain(cfg, tmp_path / "cut", callbacks=(ctrl_c_at_step_3,))
-    pretrain(cfg, tmp_path / "cut")
-    a, b = weights(full)["model"], weights(tmp_path / "cut")["model"]
-    for key in a:
-        assert torch.equal(a[key], b[key]), key
+    cfg["method"] = {"name": name}  # none of SimCLR's options
+    resumes_identically(cfg, tmp_path)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("method", [{"name": "swav", "prototypes": 10}, {"name": "dino"}])
 def test_two_processes_equal_one_with_the_global_batch(tmp_path, method):
-    rng = np.random.default_rng(0)
-    data = tmp_path / "vectors.npz"
-    np.savez(data, x=rng.normal(size=(160, 10)).astype(np.float32), y=rng.integers(0, 3, 160))
-    runs = []
-    for batch, procs in ((32, 1), (16, 2)):
-        cfg = vector_config(data, batch, procs)
-        cfg["method"] = method
-        runs.append(weights(pretrain(cfg, tmp_path / f"p{procs}"))["model"])
-    for key in runs[0]:
-        assert torch.allclose(runs[0][key], runs[1][key], atol=1e-5), key
+    two_processes_equal_one(method, tmp_path)
 
 
 def test_option_ranges():

@@ -1,19 +1,16 @@
 """OBoW (bag-of-words targets), GroCo (learning by sorting) and GEDI (clustering + energy)."""
 
 import json
-import os
-import signal
 
 import numpy as np
 import pytest
 import torch
-from conftest import tiny, weights
-from test_distributed import vector_config
+from conftest import resumes_identically, tiny, two_processes_equal_one
 
 from discotok import embed, evaluate
 from discotok.encoders.cnn2d import CNN2d
 from discotok.encoders.mlp import MLP
-from discotok.errors import ConfigError, TrainingInterrupted
+from discotok.errors import ConfigError
 from discotok.methods.gedi import GEDI
 from discotok.methods.groco import GroCo, relaxed_sort, sorting_loss
 from discotok.methods.obow import OBoW, soft_bag_of_words
@@ -146,32 +143,14 @@ def test_interrupted_run_resumes_to_identical_weights(tmp_path, method):
     cfg = image_config({"name": method}, epochs=2, batch_size=128)
     if method == "gedi":
         cfg["method"].update(sgld_steps=2, buffer_size=128)
-    full = pretrain(cfg, tmp_path / "full")
-
-    def ctrl_c_at_step_3(record):
-        if record["step"] == 3:
-            os.kill(os.getpid(), signal.SIGINT)
-
-    with pytest.raises(TrainingInterrupted):
-        pretrain(cfg, tmp_path / "cut", callbacks=(ctrl_c_at_step_3,))
-    pretrain(cfg, tmp_path / "cut")
-    a, b = weights(full)["model"], weights(tmp_path / "cut")["model"]
-    for key in a:  # queues, replay buffers and teachers included
-        assert torch.equal(a[key], b[key]), key
+    resumes_identically(cfg, tmp_path)
 
 
 @pytest.mark.slow
 def test_groco_two_processes_equal_one_with_the_global_batch(tmp_path):
-    rng = np.random.default_rng(0)
-    data = tmp_path / "vectors.npz"
-    np.savez(data, x=rng.normal(size=(160, 10)).astype(np.float32))
-    runs = []
-    for batch, procs in ((32, 1), (16, 2)):
-        cfg = vector_config(data, batch, procs)
-        cfg["method"] = {"name": "groco", "negatives": 6, "proj_hidden": 32, "proj_dim": 16}
-        runs.append(weights(pretrain(cfg, tmp_path / f"p{procs}"))["model"])
-    for key in runs[0]:
-        assert torch.allclose(runs[0][key], runs[1][key], atol=1e-5), key
+    two_processes_equal_one(
+        {"name": "groco", "negatives": 6, "proj_hidden": 32, "proj_dim": 16}, tmp_path
+    )
 
 
 def test_toy_datasets_are_standardised_two_class_sets():
