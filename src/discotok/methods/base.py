@@ -26,10 +26,21 @@ class SSLMethod(nn.Module):
 
     num_views: int = 2
     augment: bool = True
+    # buffers whose shape depends on the data (set in prepare): loading a checkpoint
+    # resizes them to the saved shape first
+    data_sized_buffers: tuple[str, ...] = ()
 
     def __init__(self, encoder: nn.Module) -> None:
         super().__init__()
         self.encoder = encoder
+
+    def _load_from_state_dict(
+        self, state_dict: dict, prefix: str, *args: object, **kw: object
+    ) -> None:
+        for name in self.data_sized_buffers:
+            if prefix + name in state_dict:
+                setattr(self, name, torch.empty_like(state_dict[prefix + name]))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kw)
 
     def forward(
         self, batch: dict[str, torch.Tensor | list[torch.Tensor]]

@@ -51,6 +51,8 @@ def _frozen_statistics(module: nn.Module):  # noqa: ANN202
 class GEDI(SSLMethod):
     """GEDI: uniformity + invariance over cluster assignments, plus a JEM energy term."""
 
+    data_sized_buffers = ("replay", "low", "high")
+
     def __init__(
         self,
         encoder: nn.Module,
@@ -94,14 +96,6 @@ class GEDI(SSLMethod):
         self.register_buffer("replay", torch.zeros(0))
         self.register_buffer("low", torch.zeros(0))
         self.register_buffer("high", torch.zeros(0))
-
-    def _load_from_state_dict(
-        self, state_dict: dict, prefix: str, *args: object, **kw: object
-    ) -> None:
-        for name in ("replay", "low", "high"):
-            if prefix + name in state_dict:
-                setattr(self, name, torch.empty_like(state_dict[prefix + name]))
-        super()._load_from_state_dict(state_dict, prefix, *args, **kw)
 
     def prepare(self, x_train: torch.Tensor, epoch: int) -> None:
         """On the first epoch: the data's range and a replay buffer of uniform noise in it."""

@@ -65,6 +65,7 @@ class HuBERT(SSLMethod):
 
     num_views = 1
     augment = False
+    data_sized_buffers = ("targets",)
 
     def __init__(
         self,
@@ -93,13 +94,6 @@ class HuBERT(SSLMethod):
         self.unit_embedding = nn.Parameter(torch.randn(codes, encoder.width) * 0.02)
         self.register_buffer("targets", torch.zeros(0, 0, dtype=torch.long))
         self.register_buffer("iteration", torch.tensor(-1))
-
-    def _load_from_state_dict(
-        self, state_dict: dict, prefix: str, *args: object, **kw: object
-    ) -> None:
-        if prefix + "targets" in state_dict:  # the target table is sized by the data
-            self.targets = torch.empty_like(state_dict[prefix + "targets"])
-        super()._load_from_state_dict(state_dict, prefix, *args, **kw)
 
     def prepare(self, x_train: torch.Tensor, epoch: int) -> None:
         """Compute the targets of the iteration that `epoch` belongs to, if not done yet."""

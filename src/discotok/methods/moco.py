@@ -16,7 +16,7 @@ from torch import nn
 from discotok.errors import check_choice, check_range
 from discotok.methods.base import SSLMethod
 from discotok.methods.heads import ProjectionHead
-from discotok.methods.momentum import cosine_momentum, ema_update, frozen_copy
+from discotok.methods.momentum import cosine_momentum, ema_update, frozen_copy, push_fifo
 from discotok.registry import METHODS
 from discotok.train.distributed import gather_with_grad, rank
 
@@ -82,9 +82,7 @@ class MoCo(SSLMethod):
     def _enqueue(self, *views: torch.Tensor) -> None:
         """Every process's keys, view by view (the order one process would have)."""
         keys = torch.cat([gather_with_grad(k) for k in views])[: len(self.queue)]
-        slots = (self.cursor + torch.arange(len(keys), device=keys.device)) % len(self.queue)
-        self.queue[slots] = keys
-        self.cursor.copy_((self.cursor + len(keys)) % len(self.queue))
+        push_fifo(self.queue, self.cursor, keys)
 
     def after_step(self, step: int, total_steps: int) -> None:
         m = cosine_momentum(self.momentum, step, total_steps)

@@ -1,5 +1,6 @@
-"""Momentum (EMA) teachers and the distributed mean they need: shared by DINO (and by any
-method with a slowly moving copy of the student)."""
+"""Momentum (EMA) teachers, the distributed mean they need, and the FIFO queues of past
+teacher outputs: shared by DINO, BYOL, OBoW, MoCo and any method with a slowly moving copy
+of the student."""
 
 from __future__ import annotations
 
@@ -42,3 +43,12 @@ def global_mean(x: torch.Tensor) -> torch.Tensor:
         dist.all_reduce(total)
         dist.all_reduce(count)
     return total / count
+
+
+@torch.no_grad()
+def push_fifo(queue: torch.Tensor, cursor: torch.Tensor, rows: torch.Tensor) -> None:
+    """Write `rows` (at most len(queue)) into the ring buffer `queue` from `cursor` on, and
+    advance `cursor` (a 0-d tensor buffer) past them; both change in place."""
+    slots = (cursor + torch.arange(len(rows), device=rows.device)) % len(queue)
+    queue[slots] = rows
+    cursor.copy_((cursor + len(rows)) % len(queue))

@@ -16,7 +16,13 @@ from torch import nn
 
 from discotok.errors import ConfigError, check_range
 from discotok.methods.base import SSLMethod
-from discotok.methods.momentum import cosine_momentum, ema_update, frozen_copy, global_mean
+from discotok.methods.momentum import (
+    cosine_momentum,
+    ema_update,
+    frozen_copy,
+    global_mean,
+    push_fifo,
+)
 from discotok.registry import METHODS
 from discotok.train.distributed import gather_with_grad
 
@@ -92,9 +98,7 @@ class OBoW(SSLMethod):
         where = torch.randint(h * w, (n,), device=pooled.device)
         local = pooled.flatten(2)[torch.arange(n, device=pooled.device), :, where]
         local = gather_with_grad(local)[: len(self.words)]
-        slots = (self.cursor + torch.arange(len(local), device=local.device)) % len(self.words)
-        self.words[slots] = local
-        self.cursor.copy_((self.cursor + len(local)) % len(self.words))
+        push_fifo(self.words, self.cursor, local)
         self.filled.copy_(torch.clamp(self.filled + len(local), max=len(self.words)))
 
     def forward(self, batch: dict) -> dict[str, torch.Tensor]:

@@ -61,6 +61,8 @@ def multi_positive_nce(z: torch.Tensor, groups: torch.Tensor, temperature: float
 class TransitiveInvariance(SSLMethod):
     """Views plus mined neighbours as positives, refreshed from the current embedding."""
 
+    data_sized_buffers = ("neighbour_table",)
+
     def __init__(
         self,
         encoder: nn.Module,
@@ -82,13 +84,6 @@ class TransitiveInvariance(SSLMethod):
         self.register_buffer("neighbour_table", torch.zeros(0, neighbours, dtype=torch.long))
         self.register_buffer("mined_at", torch.tensor(-1))
         self._data: torch.Tensor | None = None
-
-    def _load_from_state_dict(
-        self, state_dict: dict, prefix: str, *args: object, **kw: object
-    ) -> None:
-        if prefix + "neighbour_table" in state_dict:  # sized by the data
-            self.neighbour_table = torch.empty_like(state_dict[prefix + "neighbour_table"])
-        super()._load_from_state_dict(state_dict, prefix, *args, **kw)
 
     def prepare(self, x_train: torch.Tensor, epoch: int) -> None:
         """Keep the data (neighbours enter as images); mine edges when they are due."""
