@@ -70,9 +70,15 @@ def compare_methods(
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=None, help="default: the config's")
     parser.add_argument("--smoke", action="store_true", help="seconds-long check, no results")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the runs already in results/<name>.json (same config) and add the rest",
+    )
     args = parser.parse_args()
     rows: list[dict[str, Any]] = []
     raw: list[dict[str, Any]] = []
+    earlier: list[dict[str, Any]] | None = None  # environments of the runs kept by --resume
     seeds = args.seeds[:1] if args.smoke else args.seeds
     with tempfile.TemporaryDirectory() as tmp:
         for seed in seeds:
@@ -85,6 +91,11 @@ def compare_methods(
                 if args.smoke:
                     cfg["data"] = smoke_data or SMOKE_DATA
                     cfg["train"].update(epochs=1, batch_size=64)
+                if args.resume and not args.smoke and earlier is None:
+                    earlier = _kept_runs(name, cfg, rows, raw)
+                if any(r["variant"] == variant and r["seed"] == seed for r in rows):
+                    print(f"{variant} seed {seed}: kept from the earlier results", flush=True)
+                    continue
                 run_dir = Path(tmp) / f"{variant}-{seed}"
                 try:
                     m = run_pipeline(cfg, run_dir)
@@ -117,7 +128,27 @@ def compare_methods(
             print("\n".join(lines), flush=True)
             if not args.smoke:
                 payload = {"config": cfg, "runs": rows, "raw": raw, "summary": summary}
+                if earlier:
+                    payload["earlier_environments"] = earlier
                 print("wrote", write_results(name, {**payload, "table": lines}), flush=True)
+
+
+def _kept_runs(
+    name: str, cfg: dict[str, Any], rows: list[dict[str, Any]], raw: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Load results/<name>.json's finished runs into rows/raw for --resume; refuse a file
+    written under another config (seed and method aside). Returns its environments."""
+    path = RESULTS / f"{name}.json"
+    if not path.is_file():
+        print(f"--resume: no {path} yet, starting fresh", flush=True)
+        return []
+    old = json.loads(path.read_text())
+    strip = lambda c: {k: v for k, v in c.items() if k not in ("seed", "method")}  # noqa: E731
+    if strip(old["config"]) != strip(cfg):
+        raise SystemExit(f"--resume: {path} was written under another config; run without it")
+    rows.extend(r for r in old["runs"] if "failed" not in r)
+    raw.extend(old["raw"])
+    return [*old.get("earlier_environments", []), old["environment"]]
 
 
 def _summarise(
