@@ -15,7 +15,7 @@ from typing import Any
 from discotok import embed, evaluate, pretrain
 from discotok.config import RunConfig
 from discotok.environment import describe_environment
-from discotok.errors import DiscotokError
+from discotok.errors import DiscotokError, TrainingInterrupted
 
 RESULTS = Path(__file__).parent / "results"
 # Captured when the benchmark starts: the code that runs is the code of this moment.
@@ -99,6 +99,8 @@ def compare_methods(
                 run_dir = Path(tmp) / f"{variant}-{seed}"
                 try:
                     m = run_pipeline(cfg, run_dir)
+                except TrainingInterrupted:  # Ctrl-C / SIGTERM stops the benchmark, not a run
+                    raise
                 except DiscotokError as err:
                     print(f"{variant} seed {seed}: FAILED: {err}", flush=True)
                     rows.append({"variant": variant, "seed": seed, "failed": str(err)})

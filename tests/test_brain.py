@@ -107,6 +107,67 @@ def test_edf_recording_with_a_montage(tmp_path):
     assert rec.windows.shape[1:] == (4, 512)
 
 
+def write_bdf(path, data, names, rate):
+    """A BioSemi BDF file (EDF layout, 24-bit samples) written by hand: MNE reads BDF but
+    cannot write it. `data` in volts, one record per second."""
+    seconds, rate = data.shape[1] // int(rate), int(rate)
+    digital = np.round(data * 1e6 / 1000.0 * (2**23 - 1)).astype(np.int64)  # +-1000 uV range
+
+    def field(value, width):
+        return str(value).ljust(width)[:width].encode("ascii")
+
+    n = len(names)
+    header = (
+        b"\xffBIOSEMI"
+        + field("test subject", 80)
+        + field("discotok test", 80)
+        + field("01.01.26", 8)
+        + field("00.00.00", 8)
+        + field(256 * (n + 1), 8)
+        + field("24BIT", 44)
+        + field(seconds, 8)
+        + field(1, 8)
+        + field(n, 4)
+    )
+    columns = [
+        [field(name, 16) for name in names],
+        [field("active electrode", 80)] * n,
+        [field("uV", 8)] * n,
+        [field(-1000, 8)] * n,
+        [field(1000, 8)] * n,
+        [field(-(2**23 - 1), 8)] * n,
+        [field(2**23 - 1, 8)] * n,
+        [field("", 80)] * n,
+        [field(rate, 8)] * n,
+        [field("", 32)] * n,
+    ]
+    header += b"".join(b"".join(column) for column in columns)
+    samples = digital[:, : seconds * rate].reshape(n, seconds, rate).transpose(1, 0, 2)
+    little = (samples.reshape(-1, 1) >> np.array([0, 8, 16])) & 0xFF
+    path.write_bytes(header + little.astype(np.uint8).tobytes())
+
+
+def test_bdf_recording_with_a_montage(tmp_path):
+    raw = _raw_with(tmp_path, ["Fz", "Cz", "Pz", "Oz"], positions=False)
+    data = raw.get_data()
+    path = tmp_path / "rec.bdf"
+    write_bdf(path, data, raw.ch_names, 512)
+    with pytest.raises(DataError, match="no position"):
+        read_recording(path)
+    rec = read_recording(path, montage="standard_1020")
+    assert rec.windows.shape == (2, 4, 512) and rec.sensors.names == ["Fz", "Cz", "Pz", "Oz"]
+    assert "resampled from 512 Hz" in " ".join(rec.notes)
+    placed = sensors_from_info(_raw_with(tmp_path, rec.sensors.names).info)[0]
+    assert np.allclose(rec.sensors.pos, placed.pos)
+    truth = mne.io.RawArray(data, raw.info, verbose="error").resample(256, verbose="error")
+    direct = truth.get_data()[:, :1024].reshape(4, 2, 512).transpose(1, 0, 2)
+    r = [np.corrcoef(a.ravel(), b.ravel())[0, 1] for a, b in zip(rec.windows, direct)]
+    assert min(r) > 0.999  # the samples survive the 24-bit round trip
+    (tmp_path / "cut.bdf").write_bytes(path.read_bytes()[:700])
+    with pytest.raises(DataError, match="not a readable .bdf recording"):
+        read_recording(tmp_path / "cut.bdf")
+
+
 def test_bad_recording_files(tmp_path):
     with pytest.raises(DataError, match="does not exist"):
         read_recording(tmp_path / "none.fif")
@@ -208,7 +269,8 @@ def test_training_learns_resumes_and_stops_on_nan(eeg, meg, tmp_path):
 
     BrainTokenizer.forward = spy
     try:
-        with pytest.raises(TrainingInterrupted, match="interrupted at step 12/30"):
+        # the signal lands inside step 12; training stops at the next step boundary
+        with pytest.raises(TrainingInterrupted, match="interrupted at step 13/30"):
             train_tokenizer([eeg, meg], tmp_path / "cut", settings, **options)
     finally:
         BrainTokenizer.forward = original
@@ -223,6 +285,25 @@ def test_training_learns_resumes_and_stops_on_nan(eeg, meg, tmp_path):
     poisoned.windows[:] = np.nan
     with pytest.raises(TrainingDiverged, match="last good checkpoint"):
         train_tokenizer([poisoned], tmp_path / "nan", settings, **options)
+
+
+def test_two_processes_train_the_tokenizer_and_the_masked_token_model(eeg, meg, tmp_path):
+    options = dict(dim=16, latents=4, quantizers=2, codebook=16)
+    with pytest.raises(ConfigError, match="batch_size=7 does not split over processes=2"):
+        train_tokenizer([eeg], tmp_path / "odd", BrainTrainSettings(batch_size=7, processes=2))
+    settings = BrainTrainSettings(steps=30, batch_size=8, checkpoint_every=10, processes=2)
+    # each process trains on 4 of the 8 windows; the loop checks at its end that both
+    # processes hold the same weights (RVQ codebooks included) and raises otherwise
+    model, history = train_tokenizer([eeg, meg], tmp_path, settings, **options)
+    losses = [h["loss"] for h in history if "loss" in h]
+    assert len(losses) == 30 and np.mean(losses[-6:]) < np.mean(losses[:6])
+    torch.manual_seed(0)
+    before = reconstruction(BrainTokenizer(**options).eval(), eeg)["correlation"]
+    assert reconstruction(model, eeg)["correlation"] > before + 0.05
+    short = BrainTrainSettings(steps=4, batch_size=8, checkpoint_every=2, processes=2)
+    mtp, history = train_masked_tokens(model, [eeg], tmp_path, short)
+    assert [h["step"] for h in history if "step" in h] == [1, 2, 3, 4]
+    assert masked_token_features(mtp, model, eeg).shape == (48, 32)
 
 
 def test_masked_tokens_and_probes_run_end_to_end(eeg, tmp_path):

@@ -9,7 +9,12 @@ from discotok.encoders.mlp import MLP
 from discotok.errors import ConfigError
 from discotok.methods.simclr import SimCLR
 from discotok.pipeline import pretrain
-from discotok.train.distributed import launch, rank
+from discotok.train.distributed import (
+    average_gradients,
+    launch,
+    rank,
+    same_on_every_process,
+)
 
 
 def make_model():
@@ -35,6 +40,32 @@ def _ddp_worker(out_dir):
     loss.backward()
     grads = {n: p.grad for n, p in model.module.named_parameters()}
     torch.save({"loss": loss.detach(), "grads": grads}, f"{out_dir}/rank{rank()}.pt")
+
+
+def _by_hand_worker(out_dir):
+    model = make_model()
+    v1, v2 = make_views()
+    half = slice(4 * rank(), 4 * rank() + 4)
+    model({"views": [v1[half], v2[half]]})["loss"].backward()
+    average_gradients(model.parameters())
+    same = same_on_every_process(model)
+    with torch.no_grad():
+        next(model.parameters()).add_(float(rank()))
+    grads = {n: p.grad for n, p in model.named_parameters()}
+    result = {"grads": grads, "same": same, "after_change": same_on_every_process(model)}
+    torch.save(result, f"{out_dir}/rank{rank()}.pt")
+
+
+def test_gradients_averaged_by_hand_and_the_same_weights_check(tmp_path):
+    model = make_model()
+    v1, v2 = make_views()
+    model({"views": [v1, v2]})["loss"].backward()
+    launch(_by_hand_worker, 2, (str(tmp_path),))
+    for r in range(2):
+        out = torch.load(tmp_path / f"rank{r}.pt")
+        assert out["same"] and not out["after_change"]
+        for name, p in model.named_parameters():
+            assert torch.allclose(out["grads"][name], p.grad, atol=1e-6), name
 
 
 def test_gathered_ntxent_gives_single_process_loss_and_gradients(tmp_path):

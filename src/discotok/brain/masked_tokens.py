@@ -19,7 +19,11 @@ from torch import nn
 
 from discotok.brain.sensors import Recording
 from discotok.brain.tokenizer import BrainTokenizer
-from discotok.brain.train import BrainTrainSettings, fit_loop
+from discotok.brain.train import BrainTrainSettings, fit_loop, in_processes, my_share
+from discotok.errors import DataError, check_range
+from discotok.train.checkpoint import load_checkpoint
+from discotok.train.distributed import is_distributed
+from discotok.train.engine import resolve_device
 
 
 class MaskedTokenModel(nn.Module):
@@ -94,29 +98,55 @@ def train_masked_tokens(
     mask_share: float = 0.5,
     depth: int = 2,
 ) -> tuple[MaskedTokenModel, list[dict[str, float]]]:
-    """Masked-token pretraining on the codes of every recording (the tokenizer is frozen)."""
+    """Masked-token pretraining on the codes of every recording (the tokenizer is frozen and
+    tokenizes once, here); in `settings.processes` processes when more than one."""
     settings = settings or BrainTrainSettings()
+    settings.check()
+    check_range("mask_share", mask_share, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
     codes = torch.cat([window_codes(tokenizer, r) for r in recordings])
-    torch.manual_seed(settings.seed)
-    model = MaskedTokenModel(
-        tokenizer.quantizers,
-        tokenizer.codebook,
-        tokenizer.latents,
-        codes.shape[1],
-        tokenizer.dim,
-        depth,
+    if len(codes) < settings.batch_size:
+        raise DataError(f"{len(codes)} windows, fewer than batch_size={settings.batch_size}")
+    hparams = dict(
+        quantizers=tokenizer.quantizers,
+        codebook=tokenizer.codebook,
+        latents=tokenizer.latents,
+        steps=codes.shape[1],
+        dim=tokenizer.dim,
+        depth=depth,
     )
+    checkpoint = Path(run_dir) / "checkpoints" / "masked_tokens.pt"
+    if settings.processes > 1 and not is_distributed():
+        in_processes(_fit_masked, settings, (codes, hparams, checkpoint, settings, mask_share))
+        return load_masked_tokens_checkpoint(checkpoint), load_checkpoint(checkpoint)["history"]
+    return _fit_masked(codes, hparams, checkpoint, settings, mask_share)
+
+
+def _fit_masked(
+    codes: torch.Tensor,
+    hparams: dict[str, int],
+    checkpoint: Path,
+    settings: BrainTrainSettings,
+    mask_share: float,
+) -> tuple[MaskedTokenModel, list[dict[str, float]]]:
+    device = resolve_device(settings.device)
+    torch.manual_seed(settings.seed)
+    model = MaskedTokenModel(**hparams).to(device)
 
     def step_loss(step: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
         idx = torch.randperm(len(codes), generator=generator)[: settings.batch_size]
-        batch = codes[idx]
-        mask = torch.rand(batch.shape[:3], generator=generator) < mask_share
-        return model.loss(batch, mask)
+        mask = torch.rand((len(idx), *codes.shape[1:3]), generator=generator) < mask_share
+        return model.loss(my_share(codes[idx]).to(device), my_share(mask).to(device))
 
-    history = fit_loop(
-        model, step_loss, settings, Path(run_dir) / "checkpoints" / "masked_tokens.pt"
-    )
-    return model.eval(), history
+    history = fit_loop(model, step_loss, settings, checkpoint)
+    return model.cpu().eval(), history
+
+
+def load_masked_tokens_checkpoint(path: str | Path) -> MaskedTokenModel:
+    """The masked-token model in a ``checkpoints/masked_tokens.pt`` file (CPU, eval mode)."""
+    state = load_checkpoint(path)
+    model = MaskedTokenModel(**state["hparams"])
+    model.load_state_dict(state["model"])
+    return model.eval()
 
 
 @torch.no_grad()

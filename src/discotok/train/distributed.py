@@ -10,7 +10,7 @@ import gc
 import os
 import signal
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
@@ -56,6 +56,44 @@ def gather_with_grad(x: torch.Tensor) -> torch.Tensor:
     if not is_distributed():
         return x
     return torch.cat(_GatherWithGrad.apply(x), dim=0)
+
+
+def agree_max(values: list[float], device: torch.device) -> list[float]:
+    """Max of each flag over processes, so every process stops at the same step."""
+    if not is_distributed():
+        return values
+    t = torch.tensor(values, dtype=torch.float64, device=device)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return t.tolist()
+
+
+def average_gradients(params: Iterable[torch.nn.Parameter]) -> None:
+    """Data parallel by hand: every process's gradients replaced by their mean over
+    processes, in one all_reduce (for loops that cannot use DDP; no-op in one process)."""
+    if not is_distributed():
+        return
+    grads = [p.grad for p in params if p.grad is not None]
+    flat = torch.cat([g.reshape(-1) for g in grads])
+    dist.all_reduce(flat)
+    flat /= dist.get_world_size()
+    offset = 0
+    for g in grads:
+        g.copy_(flat[offset : offset + g.numel()].view_as(g))
+        offset += g.numel()
+
+
+def same_on_every_process(module: torch.nn.Module) -> bool:
+    """Whether every process holds the same parameters and buffers (two checksums compared
+    by all_reduce MAX/MIN): a data-parallel loop's invariant, checked at its end."""
+    if not is_distributed():
+        return True
+    state = [t.detach().double().reshape(-1) for t in module.state_dict().values()]
+    flat = torch.cat(state)
+    sums = torch.stack([flat.sum(), (flat * torch.arange(len(flat), device=flat.device)).sum()])
+    high, low = sums.clone(), sums.clone()
+    dist.all_reduce(high, op=dist.ReduceOp.MAX)
+    dist.all_reduce(low, op=dist.ReduceOp.MIN)
+    return bool(torch.equal(high, low))
 
 
 def free_port() -> int:

@@ -28,7 +28,7 @@ from discotok.config import TrainConfig
 from discotok.errors import ConfigError, TrainingDiverged, TrainingInterrupted
 from discotok.train.batches import epoch_order
 from discotok.train.checkpoint import load_checkpoint, save_checkpoint
-from discotok.train.distributed import is_distributed, rank, world_size
+from discotok.train.distributed import agree_max, is_distributed, rank, world_size
 from discotok.train.logger import RunLogger
 from discotok.train.schedule import warmup_constant, warmup_cosine, warmup_infinite
 
@@ -69,7 +69,7 @@ def step_seed(seed: int, step: int, process: int) -> int:
 
 
 @contextmanager
-def _stop_on_signal() -> Iterator[dict[str, bool]]:
+def stop_on_signal() -> Iterator[dict[str, bool]]:
     """Record SIGINT/SIGTERM in a flag instead of raising mid-step (main thread only)."""
     flag = {"stop": False}
     import threading
@@ -87,15 +87,6 @@ def _stop_on_signal() -> Iterator[dict[str, bool]]:
     finally:
         for s, h in old.items():
             signal.signal(s, h)
-
-
-def _agree(values: list[float], device: torch.device) -> list[float]:
-    """Max of each flag over processes, so every process stops at the same step."""
-    if not is_distributed():
-        return values
-    t = torch.tensor(values, dtype=torch.float64, device=device)
-    dist.all_reduce(t, op=dist.ReduceOp.MAX)
-    return t.tolist()
 
 
 def fit(
@@ -197,7 +188,7 @@ def fit(
     t0, last_loss = time.perf_counter(), float("nan")
     method.train()
     try:
-        with _stop_on_signal() as flag:
+        with stop_on_signal() as flag:
             while step < total_steps:
                 epoch, first = divmod(step, steps_per_epoch)
                 if first == 0 or step == start_step:
@@ -208,7 +199,7 @@ def fit(
                 for i in range(first, min(steps_per_epoch, first + total_steps - step)):
                     start = i * global_batch + me * cfg.batch_size
                     idx = torch.from_numpy(order[start : start + cfg.batch_size])
-                    if _agree([float(flag["stop"])], device)[0]:  # before any forward pass
+                    if agree_max([float(flag["stop"])], device)[0]:  # before any forward pass
                         save(step)
                         raise TrainingInterrupted(
                             f"interrupted at step {step}/{total_steps}; checkpoint saved to "
@@ -223,7 +214,7 @@ def fit(
                         ]
                     losses = model({"views": views_list, "index": idx})
                     loss = losses["loss"]
-                    if _agree([float(not torch.isfinite(loss).item())], device)[0]:
+                    if agree_max([float(not torch.isfinite(loss).item())], device)[0]:
                         raise TrainingDiverged(
                             f"the loss became {loss.item()} at step {step} (epoch {epoch}); "
                             f"training stopped. The last good checkpoint is kept at {ckpt_path}"
