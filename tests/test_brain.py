@@ -2,6 +2,7 @@
 tokenizer, its training loop (checkpoint, resume, NaN guard), masked-token pretraining and
 the evaluation functions."""
 
+import json
 import os
 import signal
 
@@ -325,3 +326,36 @@ def test_masked_tokens_and_probes_run_end_to_end(eeg, tmp_path):
             torch.from_numpy(eeg.sensors.features()),
             torch.from_numpy(eeg.sensors.kind),
         )
+
+
+def test_command_line_trains_on_files_and_tokenizes_another_device(tmp_path, capsys):
+    from discotok.cli import main
+
+    info = mne.create_info(["Fz", "Cz", "Pz", "Oz", "C3", "C4"], 256.0, "eeg")
+    signal_ = np.random.default_rng(0).normal(size=(6, 256 * 16)) * 1e-5
+    raw = mne.io.RawArray(signal_, info, verbose="error")
+    raw.set_montage("standard_1020", verbose="error")
+    raw.save(tmp_path / "a_raw.fif", verbose="error")
+    other = mne.io.RawArray(signal_[:4], mne.create_info(["F3", "F4", "O1", "O2"], 256.0, "eeg"))
+    mne.export.export_raw(tmp_path / "b.edf", other, verbose="error")
+    small = ["--dim", "8", "--latents", "2", "--quantizers", "2", "--codebook", "8"]
+    run = ["--run-dir", str(tmp_path / "run"), "--batch-size", "4"]
+    train = ["brain", "train", "--data", str(tmp_path / "a_raw.fif"), *run, *small]
+    assert main([*train, "--steps", "6", "--masked-steps", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "8 windows x 6 channels" in out and "masked tokens: 2 steps" in out
+    summary = json.loads((tmp_path / "run" / "brain.json").read_text())
+    assert summary["devices"][str(tmp_path / "a_raw.fif")]["channels"] == 6
+    tokens = tmp_path / "b.npz"
+    tokenize = ["brain", "tokenize", "--run", str(tmp_path / "run"), "--out", str(tokens)]
+    assert main([*tokenize, "--data", str(tmp_path / "b.edf"), "--montage", "standard_1020"]) == 0
+    saved = np.load(tokens)
+    assert saved["codes"].shape == (8, 32, 2, 2)
+    assert list(saved["channels"]) == ["F3", "F4", "O1", "O2"]
+    assert saved["codes"].max() < 8 and not saved["simulated"]
+    # bad input: another model in the same run dir, an unknown simulated device
+    assert main([*train, "--steps", "6", "--dim", "16"]) == 2
+    assert "resume with the same options" in capsys.readouterr().err
+    assert main([*train[:3], "sim:mindreader", *run]) == 2
+    assert "choose from ('biosemi32'" in capsys.readouterr().err
+    assert main([*train, "--steps", "6", "--dim", "16", "--fresh", "--masked-steps", "0"]) == 0

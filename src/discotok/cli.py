@@ -1,5 +1,5 @@
 """The command line: ``discotok pretrain|embed|tokenize|evaluate|self-train|discover|
-label-shift|continual|graph|demo|list``.
+label-shift|continual|graph|speech|speech-corpus|brain|demo|list``.
 
 Every training command takes ``--config FILE.yaml`` and ``section.key=value`` overrides,
 e.g. ``discotok pretrain train.epochs=5 method.name=gsimclr``.
@@ -443,6 +443,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="folder for <lang>-<word>/<voice>-<k>.wav")
     corpus_args(p)
     p.set_defaults(func=cmd_speech_corpus)
+
+    from discotok.brain.cli import add_brain_commands
+
+    add_brain_commands(sub)
 
     p = sub.add_parser("demo", help="pretrain, embed, tokenize and evaluate on MNIST-1D")
     with_config(p)

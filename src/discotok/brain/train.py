@@ -109,6 +109,12 @@ def fit_loop(
     step, history = 0, []
     if checkpoint.exists():
         state = load_checkpoint(checkpoint)
+        if state["hparams"] != getattr(model, "hparams", {}):
+            raise ConfigError(
+                f"{checkpoint} holds a model with {state['hparams']}, not "
+                f"{getattr(model, 'hparams', {})}; resume with the same options, or start "
+                "fresh in another run directory"
+            )
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         generator.set_state(state["generator"])
