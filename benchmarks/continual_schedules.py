@@ -29,10 +29,11 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
     epochs = 12
+    seeds = args.seeds[:1] if args.smoke else args.seeds
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
         for plan in PLANS:
-            for seed in args.seeds:
+            for seed in seeds:
                 cfg = RunConfig().to_dict()
                 cfg["seed"] = seed
                 cfg["train"]["progress"] = False

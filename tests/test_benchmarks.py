@@ -25,6 +25,9 @@ BENCH = Path(__file__).parent.parent / "benchmarks"
         "time_series.py",
         "graph_distillation.py",
         "speech_units.py",
+        "throughput.py",
+        "embed_tokenize_100k.py",
+        "lightly_side_by_side.py",
     ],
 )
 def test_benchmark_script_smoke(script):

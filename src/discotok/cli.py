@@ -1,5 +1,5 @@
 """The command line: ``discotok pretrain|embed|tokenize|evaluate|self-train|discover|
-label-shift|continual|graph|speech|speech-corpus|brain|demo|list``.
+label-shift|continual|graph|speech|speech-corpus|brain|bench|demo|list``.
 
 Every training command takes ``--config FILE.yaml`` and ``section.key=value`` overrides,
 e.g. ``discotok pretrain train.epochs=5 method.name=gsimclr``.
@@ -261,6 +261,15 @@ def cmd_speech_corpus(args: argparse.Namespace) -> None:
     print(f"{corpus.notes[0]}; built in {time.perf_counter() - t0:.1f} s -> {args.out}")
 
 
+def cmd_bench(args: argparse.Namespace) -> None:
+    from discotok.bench import run_grid
+    from discotok.bench_report import summary_tables
+
+    out, rows = run_grid(args.grid, args.out, retry_failed=args.retry_failed)
+    print("\n" + "\n".join(summary_tables(rows)))
+    print(f"results: {out}/results.csv  report: {out}/report.md")
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from discotok.evaluation import evaluate
     from discotok.pipeline import embed, pretrain
@@ -447,6 +456,12 @@ def build_parser() -> argparse.ArgumentParser:
     from discotok.brain.cli import add_brain_commands
 
     add_brain_commands(sub)
+
+    p = sub.add_parser("bench", help="a grid: methods x datasets x seeds x the five aspects")
+    p.add_argument("grid", help="grid YAML file (see docs/bench.md)")
+    p.add_argument("--out", help="output folder (default: runs/bench/<grid name>)")
+    p.add_argument("--retry-failed", action="store_true", help="rerun the cells that failed")
+    p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("demo", help="pretrain, embed, tokenize and evaluate on MNIST-1D")
     with_config(p)

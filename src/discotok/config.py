@@ -19,6 +19,7 @@ from discotok.errors import ConfigError, check_choice, check_range
 OPTIMIZERS = ("adamw", "sgd")
 SCHEDULES = ("cosine", "constant", "infinite")
 MAP_METHODS = ("tsne", "pca")
+FEATURES = ("encoder", "projector")
 
 
 @dataclass
@@ -44,6 +45,10 @@ class TrainConfig:
     sync_batchnorm: bool = True
     num_threads: int = 0
     progress: bool = True
+    # what the engine pretrains on (probes always see the full, clean data): a seeded share
+    # of the training set, and Gaussian input noise (std relative to the data's std)
+    data_fraction: float = 1.0
+    input_noise: float = 0.0
 
     def validate(self) -> None:
         check_range("train.epochs", self.epochs, 1)
@@ -70,6 +75,8 @@ class TrainConfig:
         check_range("train.log_every", self.log_every, 1)
         check_range("train.num_processes", self.num_processes, 1)
         check_range("train.num_threads", self.num_threads, 0)
+        check_range("train.data_fraction", self.data_fraction, 0.0, 1.0, low_inclusive=False)
+        check_range("train.input_noise", self.input_noise, 0.0)
         if self.device != "auto" and not (
             self.device == "cpu" or self.device.startswith(("cuda", "mps"))
         ):
@@ -87,12 +94,17 @@ class EvalConfig:
     include_raw: bool = True
     map: str = "tsne"
     map_points: int = 1000
+    # the probes' data: another dataset of the same sample shape (a distribution shift),
+    # or empty for the run's own; and which features: the encoder's or the projector's
+    data: dict[str, Any] = field(default_factory=dict)
+    features: str = "encoder"
 
     def validate(self) -> None:
         from discotok.registry import EVALUATORS
 
         for name in self.evaluators:
             EVALUATORS.get(name)
+        check_choice("evaluate.features", self.features, FEATURES)
         check_range("evaluate.knn_k", self.knn_k, 1)
         check_choice("evaluate.map", self.map, MAP_METHODS)
         check_range("evaluate.map_points", self.map_points, 10)
@@ -225,6 +237,8 @@ def resolve(cfg: RunConfig) -> RunConfig:
     cfg.train.validate()
     cfg.evaluate.validate()
     cfg.data = DATASETS.resolve(cfg.data, ("seed",))
+    if cfg.evaluate.data:
+        cfg.evaluate.data = DATASETS.resolve(cfg.evaluate.data, ("seed",))
     cfg.tokenizer = TOKENIZERS.resolve(cfg.tokenizer, ("seed",))
     TOKENIZERS.build(cfg.tokenizer, seed=cfg.seed)  # checks option ranges; fitting comes later
     # views/encoder/method depend on the data's modality; resolved in pipeline.build_model

@@ -16,7 +16,7 @@ import numpy as np
 from discotok.config import RunConfig
 from discotok.evaluators.collapse import collapsed, rankme
 from discotok.methods.base import SSLMethod
-from discotok.pipeline import load_dataset, load_method, read_config, read_embeddings
+from discotok.pipeline import load_eval_dataset, load_method, read_config, read_embeddings
 from discotok.registry import EVALUATORS, METHODS
 from discotok.report import write_report
 from discotok.tokenization import raw_input, raw_token_metrics, tokenize
@@ -44,7 +44,7 @@ def evaluate(run_dir: str | Path) -> dict[str, Any]:
     """Probe embeddings and tokens (and the raw input as a baseline) -> metrics.json, report."""
     run_dir = Path(run_dir)
     cfg = read_config(run_dir)
-    data = load_dataset(cfg)
+    data = load_eval_dataset(cfg)
     emb = read_embeddings(run_dir)
     learned: dict[str, float] = {}
     if data.has_labels:

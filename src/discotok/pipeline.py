@@ -22,7 +22,7 @@ import numpy as np
 import torch
 import yaml
 
-from discotok.config import RunConfig, load_config, resolve
+from discotok.config import RunConfig, TrainConfig, load_config, resolve
 from discotok.data.base import Dataset
 from discotok.encoders import DEFAULT_ENCODERS
 from discotok.encoders.inference import encode_array, encode_frames
@@ -60,6 +60,35 @@ def as_config(config: ConfigLike) -> RunConfig:
 
 def load_dataset(cfg: RunConfig) -> Dataset:
     return DATASETS.build(cfg.data, seed=cfg.seed)
+
+
+def load_eval_dataset(cfg: RunConfig) -> Dataset:
+    """The probes' data: ``evaluate.data`` when set (a distribution shift: pretrained on one
+    dataset, probed on another of the same sample shape), else the run's own."""
+    if not cfg.evaluate.data:
+        return load_dataset(cfg)
+    target = DATASETS.build(cfg.evaluate.data, seed=cfg.seed)
+    source = load_dataset(cfg)
+    if target.sample_shape != source.sample_shape:
+        raise ConfigError(
+            f"evaluate.data {cfg.evaluate.data['name']!r} has samples of shape "
+            f"{target.sample_shape}; the encoder was trained on {cfg.data['name']!r} samples "
+            f"of shape {source.sample_shape}"
+        )
+    return target
+
+
+def pretraining_inputs(x: np.ndarray, train: TrainConfig, seed: int) -> np.ndarray:
+    """What the engine trains on: a seeded ``train.data_fraction`` of `x` (at least 2 samples)
+    with Gaussian noise of ``train.input_noise`` x the data's std added once per sample."""
+    rng = np.random.default_rng([seed, 7])
+    if train.data_fraction < 1.0:
+        keep = max(2, int(round(train.data_fraction * len(x))))
+        x = x[np.sort(rng.choice(len(x), keep, replace=False))]
+    if train.input_noise > 0:
+        scale = float(np.nanstd(x)) * train.input_noise
+        x = (x + scale * rng.standard_normal(x.shape)).astype(x.dtype)
+    return x
 
 
 def build_method(cfg: RunConfig, dataset: Dataset) -> tuple[SSLMethod, torch.nn.Module]:
@@ -148,7 +177,7 @@ def _pretrain_process(
     result = fit(
         method,
         views,
-        dataset.x_train,
+        pretraining_inputs(dataset.x_train, cfg.train, cfg.seed),
         cfg.train,
         run_dir,
         seed=cfg.seed,
@@ -214,7 +243,7 @@ def pretrain(
 def load_method(run_dir: str | Path) -> tuple[SSLMethod, RunConfig, Dataset]:
     """The trained method of a run (eval mode, CPU), with its config and dataset."""
     cfg = read_config(run_dir)
-    dataset = load_dataset(cfg)
+    dataset = load_eval_dataset(cfg)
     method, _ = build_method(cfg, dataset)
     state = load_checkpoint(Path(run_dir) / "checkpoints" / "last.pt")
     method.load_state_dict(state["model"])
@@ -227,6 +256,20 @@ def load_encoder(run_dir: str | Path) -> tuple[torch.nn.Module, RunConfig, Datas
     return method.encoder, cfg, dataset
 
 
+def load_featurizer(run_dir: str | Path) -> tuple[torch.nn.Module, RunConfig, Dataset]:
+    """What makes the probed features (``evaluate.features``): the trained encoder, or the
+    encoder followed by the method's projector head; eval mode, CPU; the probes' data."""
+    method, cfg, dataset = load_method(run_dir)
+    if cfg.evaluate.features == "encoder":
+        return method.encoder, cfg, dataset
+    if not hasattr(method, "projector"):
+        raise ConfigError(
+            f"evaluate.features=projector: method {cfg.method['name']!r} has no projector "
+            "head; probe its encoder (evaluate.features=encoder)"
+        )
+    return torch.nn.Sequential(method.encoder, method.projector).eval(), cfg, dataset
+
+
 def embed(
     run_dir: str | Path, *, batch_size: int = 1024, device: str = "auto", frames: bool = False
 ) -> dict[str, np.ndarray]:
@@ -235,7 +278,7 @@ def embed(
     With ``frames=True`` the frame-level features before pooling are written instead
     (``frames.npz``: ``train``/``test`` of shape (total frames, dim) and ``*_lengths``).
     """
-    encoder, _, data = load_encoder(run_dir)
+    encoder, _, data = load_encoder(run_dir) if frames else load_featurizer(run_dir)
     dev = resolve_device(device)
     encoder.to(dev)
     out: dict[str, np.ndarray] = {}

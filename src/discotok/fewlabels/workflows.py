@@ -171,9 +171,9 @@ def _fine_tuned(
     alone; test accuracy of both."""
     from discotok.fewlabels.finetune import fine_tune, predict
     from discotok.fewlabels.head import one_hot
-    from discotok.pipeline import load_dataset, read_config
+    from discotok.pipeline import load_eval_dataset, read_config
 
-    data = load_dataset(read_config(run_dir))
+    data = load_eval_dataset(read_config(run_dir))
     if len(data.x_train) != len(x):
         raise DataError("the run's embeddings do not match its data; run `discotok embed` again")
     k = len(model.classes_)
