@@ -6,7 +6,10 @@ batch (256), epochs, optimizer and schedule (AdamW lr 0.004, weight decay 1e-4, 
 epoch then cosine), same evaluation (our kNN, k = 20, and linear probe on the backbone's
 features of clean glyphs). What differs is each library's recommended SimCLR recipe:
 - discotok: `discotok pretrain` with its kornia image views (batched, in the training
-  process) and NT-Xent at temperature 0.2, the glyph config;
+  process) and NT-Xent at temperature 0.2, the glyph config (its projection head has no
+  BatchNorm); again with a BatchNorm in the head (`method.head_norm=batch`), as lightly's
+  head has: the matched comparison, where the views and the loss are what differ; and at
+  lightly's temperature, 0.5;
 - lightly: `SimCLRTransform` (torchvision on PIL images, per sample, in a DataLoader;
   their CIFAR-10 settings: input 32, no blur; normalisation off so both backbones see the
   same [0, 1] inputs), `SimCLRProjectionHead` (128 -> 256 -> 64, our head's sizes) and
@@ -118,7 +121,7 @@ def theirs(cfg: dict[str, Any], workers: int) -> dict[str, Any]:
             optimizer.step()
             scheduler.step()
     seconds = time.perf_counter() - t0
-    if not math.isfinite(float(loss)):
+    if not math.isfinite(float(loss.detach())):
         raise RuntimeError("lightly's run diverged")
     return {
         "samples_per_second": total * batch / seconds,
@@ -141,6 +144,13 @@ def main() -> None:
     rows: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         rows["discotok (kornia views, NT-Xent 0.2)"] = ours(cfg, Path(tmp))
+        if not args.smoke:
+            # lightly's head has BatchNorm (Linear-BN-ReLU-Linear); ours, by default, none
+            matched = merge(cfg, {"method": {"head_norm": "batch"}})
+            rows["discotok (kornia views, NT-Xent 0.2, BN head)"] = ours(matched, Path(tmp) / "bn")
+            # lightly's loss temperature: leaves the views and the loop as the differences
+            at_half = merge(cfg, {"method": {"temperature": 0.5}})
+            rows["discotok (kornia views, NT-Xent 0.5)"] = ours(at_half, Path(tmp) / "t05")
     try:
         import lightly
     except ImportError:
@@ -163,7 +173,7 @@ def main() -> None:
     print("\n".join(lines))
     if not args.smoke and len(rows) > 1:
         ref = next(iter(rows.values()))["samples_per_second"]
-        ratios = {n: ref / r["samples_per_second"] for n, r in rows.items()}
+        ratios = {n: ref / r["samples_per_second"] for n, r in rows.items()}  # vs the first
         payload = {"config": cfg, "runs": rows, "speed_ratio_discotok_over": ratios}
         print("wrote", write_results("lightly_side_by_side", {**payload, "table": lines}))
 

@@ -20,7 +20,8 @@ A grid file (every key but ``methods`` optional)::
 Each (dataset, method, seed) runs a ``base`` cell plus one cell per aspect value: pretrain,
 embed, evaluate in ``OUT/runs/<cell>``. Probes always train and test on full, clean data
 (the shift aspect's target data). After each cell ``OUT/results.csv`` is rewritten (one
-row per cell: its settings, status and error, metrics, times, session); ``OUT/sessions.json``
+row per cell: its settings, status and error, metrics, the raw input's linear and kNN
+accuracy on the probed data (the floor), times, session); ``OUT/sessions.json``
 records each invocation's machine, versions and commit. Run again, the grid skips the cells
 already recorded (``--retry-failed`` reruns the failed ones) and an interrupted cell resumes
 from its checkpoint; a cell that fails is recorded with its error and the grid goes on.
@@ -57,6 +58,8 @@ COLUMNS = (
     "status",
     "error",
     *METRICS,
+    "raw_linear_acc",
+    "raw_knn_acc",
     "pretrain_seconds",
     "samples_per_second",
     "pretrain_samples",
@@ -226,6 +229,7 @@ def run_cell(cell: Cell, run_dir: Path) -> dict[str, Any]:
     train = metrics.get("train", {})
     return {
         **{k: metrics["embedding"].get(k, "") for k in METRICS},
+        **{f"raw_{k}": metrics.get("raw", {}).get(k, "") for k in ("linear_acc", "knn_acc")},
         "pretrain_seconds": train.get("seconds", ""),
         "samples_per_second": train.get("samples_per_second", ""),
         "pretrain_samples": train.get("steps", 0)

@@ -8,7 +8,12 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-SHOWN = (("linear_acc", "linear"), ("knn_acc", "kNN"), ("kmeans_nmi", "k-means NMI"))
+SHOWN = (
+    ("linear_acc", "linear"),
+    ("knn_acc", "kNN"),
+    ("kmeans_nmi", "k-means NMI"),
+    ("raw_linear_acc", "raw input, linear"),
+)
 # an aspect's plot: its x axis and the base cell's value on it (train.* defaults)
 PLOTS = {"data_size": ("pretraining data fraction", 1.0), "noise": ("input noise (x std)", 0.0)}
 
