@@ -63,7 +63,7 @@ def compare_methods(
     """One pipeline (the demo's on MNIST-1D unless `base` says otherwise) once per method
     variant and seed: same data, encoder, views, epochs and seeds; a mean +- std table of the
     embedding's metrics, with the raw input as the floor -> results/<name>.json, rewritten
-    after each seed (all methods of a seed, then the next seed). A run that fails with a user
+    after each run (all methods of a seed, then the next seed). A run that fails with a user
     error (a diverged loss...) is recorded as failed and the others go on.
     Command line: [--seeds 0 1 2] [--epochs N] [--smoke]."""
     parser = argparse.ArgumentParser(description=doc)
@@ -80,6 +80,17 @@ def compare_methods(
     raw: list[dict[str, Any]] = []
     earlier: list[dict[str, Any]] | None = None  # environments of the runs kept by --resume
     seeds = args.seeds[:1] if args.smoke else args.seeds
+
+    def record(cfg: dict[str, Any], earlier: list[dict[str, Any]] | None) -> None:
+        """Rewrite results/<name>.json after every run: a stopped benchmark keeps its runs."""
+        if args.smoke:
+            return
+        summary, lines = _summarise(variants, rows, raw)
+        payload = {"config": cfg, "runs": rows, "raw": raw, "summary": summary}
+        if earlier:
+            payload["earlier_environments"] = earlier
+        write_results(name, {**payload, "table": lines})
+
     with tempfile.TemporaryDirectory() as tmp:
         for seed in seeds:
             for variant, method in variants.items():
@@ -104,6 +115,7 @@ def compare_methods(
                 except DiscotokError as err:
                     print(f"{variant} seed {seed}: FAILED: {err}", flush=True)
                     rows.append({"variant": variant, "seed": seed, "failed": str(err)})
+                    record(cfg, earlier)
                     continue
                 extra = m.get("method_metrics", {})
                 for figure in extra.pop("figures", []):  # keep one of each method's figures
@@ -126,13 +138,8 @@ def compare_methods(
                     f"kNN {m['embedding']['knn_acc']:.3f} ({m['pretrain_seconds']:.0f} s)",
                     flush=True,
                 )
-            summary, lines = _summarise(variants, rows, raw)
-            print("\n".join(lines), flush=True)
-            if not args.smoke:
-                payload = {"config": cfg, "runs": rows, "raw": raw, "summary": summary}
-                if earlier:
-                    payload["earlier_environments"] = earlier
-                print("wrote", write_results(name, {**payload, "table": lines}), flush=True)
+                record(cfg, earlier)
+            print("\n".join(_summarise(variants, rows, raw)[1]), flush=True)
 
 
 def _kept_runs(
