@@ -41,6 +41,9 @@ def test_grid_files_are_checked_before_anything_runs(tmp_path):
     bad_option = write_grid(tmp_path, methods=[{"name": "simclr", "temprature": 0.1}])
     with pytest.raises(ConfigError, match="base/seed0: .*temprature"):
         bench.grid_cells(bench.load_grid(bad_option))
+    bad_encoder = write_grid(tmp_path, aspects={"model_size": [{"widht": 8}]})
+    with pytest.raises(ConfigError, match="model_size=widht=8/seed0: .*widht"):
+        bench.grid_cells(bench.load_grid(bad_encoder))
     grid = bench.load_grid(write_grid(tmp_path, seeds=[0, 1], aspects={"noise": [0.1, 0.2]}))
     cells = bench.grid_cells(grid)
     assert [c.id.split("/", 2)[2] for c in cells] == [

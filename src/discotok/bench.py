@@ -157,7 +157,7 @@ def _aspect_config(config: dict[str, Any], aspect: str, value: Any) -> dict[str,
 def grid_cells(grid: dict[str, Any]) -> list[Cell]:
     """Every cell of the grid, each config checked (names, options, ranges) before any runs."""
     from discotok.pipeline import as_config
-    from discotok.registry import METHODS
+    from discotok.registry import ENCODERS, METHODS
 
     base = yaml.safe_load(Path(grid["base"]).read_text()) if grid.get("base") else {}
     base = merge(merge(RunConfig().to_dict(), base or {}), HARNESS_DEFAULTS)
@@ -182,6 +182,8 @@ def grid_cells(grid: dict[str, Any]) -> list[Cell]:
                     try:
                         resolved = as_config(copy.deepcopy(config)).to_dict()
                         METHODS.resolve(dict(resolved["method"]), ("encoder",))
+                        if resolved["encoder"].get("name", "auto") != "auto":  # else: by data
+                            ENCODERS.resolve(dict(resolved["encoder"]), ("input_shape",))
                     except ConfigError as err:
                         raise ConfigError(f"grid cell {cell_id}: {err}") from None
                     cells.append(
