@@ -38,6 +38,14 @@ def test_bundled_fonts_alone_cover_several_families(fresh_cache):
     assert not any("cmex" in path.name or "STIXSiz" in path.name for path, _, _ in fonts)
     data = load_glyphs(system_fonts=False, charset="digits")
     assert set(np.unique(data.y_train)) == set(range(10))
+    # unseen characters: the letters of the test families, never digits, never train fonts
+    every = glyph_set("alnum", 32, False, ())
+    digits = glyph_set("digits", 32, False, ())
+    test_families = np.unique(digits["family"][split_families(digits["family"], 0.25, 0)])
+    letters = every["images"][np.isin(every["family"], test_families) & (every["labels"] >= 10)]
+    np.testing.assert_array_equal(data.x_ood[:, 0], letters)
+    symbols = load_glyphs(system_fonts=False).x_ood
+    assert symbols.shape[1:] == (1, 32, 32) and len(symbols) > 0
 
 
 def test_rendering_keeps_case_and_baseline():
@@ -53,15 +61,17 @@ def test_rendering_keeps_case_and_baseline():
 
 def test_cache_is_reused_and_a_corrupt_cache_is_rendered_again(fresh_cache, monkeypatch):
     first = load_glyphs(system_fonts=False)
-    files = list(fresh_cache.glob("glyphs-*.npz"))
-    assert len(files) == 1
+    files = sorted(fresh_cache.glob("glyphs-alnum-*.npz"))
+    assert len(files) == 1 and len(list(fresh_cache.glob("glyphs-symbols-*.npz"))) == 1
     glyph_set.cache_clear()
 
     def fail(*args, **kwargs):
         raise AssertionError("rendered although cached")
 
     monkeypatch.setattr(glyphs, "render", fail)
-    np.testing.assert_array_equal(load_glyphs(system_fonts=False).x_train, first.x_train)
+    cached = load_glyphs(system_fonts=False)
+    np.testing.assert_array_equal(cached.x_train, first.x_train)
+    np.testing.assert_array_equal(cached.x_ood, first.x_ood)
     glyph_set.cache_clear()
     files[0].write_bytes(b"garbage")
     monkeypatch.undo()

@@ -117,6 +117,10 @@ def test_gedi_separates_the_two_moons(tmp_path):
     method, _, data = load_method(run)
     found = method.evaluate_method(data, tmp_path, 0)
     assert found["cluster_nmi"] > 0.9, found
+    assert "ood_auroc_unseen_classes" not in found  # moons have no unseen classes
+    data.x_ood = data.x_test[:40] * 3.0
+    found = method.evaluate_method(data, tmp_path, 0)
+    assert 0.0 <= found["ood_auroc_unseen_classes"] <= 1.0
 
 
 @pytest.mark.slow

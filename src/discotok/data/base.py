@@ -28,6 +28,9 @@ class Dataset:
     y_test: np.ndarray | None = None
     padded: bool = False
     notes: list[str] = field(default_factory=list)
+    # samples of classes the dataset never holds (glyphs: characters outside the charset),
+    # same sample shape: the in-domain out-of-distribution set of OOD metrics
+    x_ood: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.modality not in MODALITIES:
@@ -57,6 +60,13 @@ class Dataset:
             )
         self.x_train = np.ascontiguousarray(self.x_train, dtype=np.float32)
         self.x_test = np.ascontiguousarray(self.x_test, dtype=np.float32)
+        if self.x_ood is not None:
+            if self.x_ood.shape[1:] != self.x_train.shape[1:] or len(self.x_ood) == 0:
+                raise DataError(
+                    f"{self.name}: x_ood has shape {self.x_ood.shape}; samples of shape "
+                    f"{self.x_train.shape[1:]} are needed"
+                )
+            self.x_ood = np.ascontiguousarray(self.x_ood, dtype=np.float32)
 
     @property
     def sample_shape(self) -> tuple[int, ...]:

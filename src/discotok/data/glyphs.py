@@ -27,6 +27,7 @@ from discotok.registry import DATASETS
 CHARSETS = {
     "alnum": string.digits + string.ascii_uppercase + string.ascii_lowercase,
     "digits": string.digits,
+    "symbols": "#$%&*+<=>?@",  # no look-alikes of letters or digits: the OOD set of alnum
 }
 SYSTEM_FONT_DIRS = (
     "/usr/share/fonts",
@@ -212,14 +213,33 @@ def load_glyphs(
     seed: int = 0,
 ) -> Dataset:
     """Characters rendered from this machine's fonts (1 x size x size); test = unseen
-    font families. ``charset``: alnum (62 classes) or digits (10)."""
+    font families. ``charset``: alnum (62 classes), digits (10) or symbols (11). Characters
+    outside the charset, from the test families, are the dataset's ``x_ood``."""
     check_choice("data.charset", charset, tuple(CHARSETS))
     check_range("data.size", size, 8, 256)
     check_range(
         "data.test_fraction", test_fraction, 0.0, 1.0, low_inclusive=False, high_inclusive=False
     )
-    glyphs = glyph_set(charset, size, system_fonts, tuple(font_dirs or ()))
+    dirs = tuple(font_dirs or ())
+    glyphs = glyph_set(charset, size, system_fonts, dirs)
     test = split_families(glyphs["family"], test_fraction, seed)
     x = glyphs["images"][:, None]
     y = glyphs["labels"].astype(np.int64)
-    return Dataset("glyphs", "image", x[~test], x[test], y[~test], y[test])
+    ood = unseen_characters(charset, size, system_fonts, dirs, np.unique(glyphs["family"][test]))
+    return Dataset("glyphs", "image", x[~test], x[test], y[~test], y[test], x_ood=ood)
+
+
+def unseen_characters(
+    charset: str, size: int, system_fonts: bool, dirs: tuple[str, ...], families: np.ndarray
+) -> np.ndarray | None:
+    """Characters outside `charset` in the test font `families` (1 x size x size): letters
+    for digits, symbols for alnum and for symbols digits. None if no such font covers them."""
+    other = {"digits": "alnum", "alnum": "symbols", "symbols": "digits"}[charset]
+    try:
+        glyphs = glyph_set(other, size, system_fonts, dirs)
+    except DataError:
+        return None
+    keep = np.isin(glyphs["family"], families)
+    if charset == "digits":  # alnum holds the digits too: keep its letters
+        keep &= glyphs["labels"] >= len(CHARSETS["digits"])
+    return glyphs["images"][keep][:, None] if keep.any() else None

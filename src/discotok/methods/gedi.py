@@ -157,9 +157,10 @@ class GEDI(SSLMethod):
         return {"loss": loss, **out}
 
     def evaluate_method(self, data: Dataset, run_dir: Path, seed: int) -> dict[str, Any]:
-        """OOD AUROC of the energy (test data vs uniform noise and, for inputs of more than 16
-        values, vs pixel-shuffled test data), cluster NMI of the argmax assignment, and 64
-        samples from 200 SGLD steps."""
+        """OOD AUROC of the energy (test data vs uniform noise, for inputs of more than 16
+        values vs pixel-shuffled test data, and vs the dataset's unseen classes ``x_ood``
+        when it has them), cluster NMI of the argmax assignment, and 64 samples from 200
+        SGLD steps."""
         from sklearn.metrics import normalized_mutual_info_score, roc_auc_score
 
         torch.manual_seed(seed)
@@ -175,10 +176,13 @@ class GEDI(SSLMethod):
                 "noise": -self.energy(self._noise(len(x))).numpy(),
                 "shuffled": -self.energy(shuffled).numpy(),
             }
+            if data.x_ood is not None:  # classes the data never holds (unseen characters)
+                scores["unseen_classes"] = -self.energy(torch.from_numpy(data.x_ood)).numpy()
             assign = self.logits(x).argmax(1).numpy()
         out: dict[str, Any] = {}
-        for name in ("noise", "shuffled") if flat.shape[1] > 16 else ("noise",):
-            truth = np.r_[np.ones(len(x)), np.zeros(len(x))]
+        names = ["noise", "shuffled"] if flat.shape[1] > 16 else ["noise"]
+        for name in names + (["unseen_classes"] if "unseen_classes" in scores else []):
+            truth = np.r_[np.ones(len(x)), np.zeros(len(scores[name]))]
             out[f"ood_auroc_{name}"] = float(
                 roc_auc_score(truth, np.r_[scores["data"], scores[name]])
             )
