@@ -19,7 +19,13 @@ from torch import nn
 
 from discotok.brain.sensors import Recording
 from discotok.brain.tokenizer import BrainTokenizer
-from discotok.brain.train import BrainTrainSettings, fit_loop, in_processes, my_share
+from discotok.brain.train import (
+    BrainTrainSettings,
+    fit_loop,
+    in_processes,
+    load_trained,
+    my_share,
+)
 from discotok.errors import DataError, check_range
 from discotok.train.checkpoint import load_checkpoint
 from discotok.train.distributed import is_distributed
@@ -143,10 +149,7 @@ def _fit_masked(
 
 def load_masked_tokens_checkpoint(path: str | Path) -> MaskedTokenModel:
     """The masked-token model in a ``checkpoints/masked_tokens.pt`` file (CPU, eval mode)."""
-    state = load_checkpoint(path)
-    model = MaskedTokenModel(**state["hparams"])
-    model.load_state_dict(state["model"])
-    return model.eval()
+    return load_trained(path, MaskedTokenModel)
 
 
 @torch.no_grad()

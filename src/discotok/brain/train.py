@@ -218,9 +218,14 @@ def _fit_tokenizer(
     return model.cpu().eval(), history
 
 
-def load_tokenizer_checkpoint(path: str | Path) -> BrainTokenizer:
-    """The trained tokenizer in a ``checkpoints/tokenizer.pt`` file, on the CPU, in eval mode."""
+def load_trained(path: str | Path, model_class: type[nn.Module]) -> Any:
+    """A model saved by ``fit_loop``: rebuilt from its hparams, weights loaded, CPU, eval."""
     state = load_checkpoint(path)
-    model = BrainTokenizer(**state["hparams"])
+    model = model_class(**state["hparams"])
     model.load_state_dict(state["model"])
     return model.eval()
+
+
+def load_tokenizer_checkpoint(path: str | Path) -> BrainTokenizer:
+    """The trained tokenizer in a ``checkpoints/tokenizer.pt`` file, on the CPU, in eval mode."""
+    return load_trained(path, BrainTokenizer)
