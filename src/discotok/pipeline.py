@@ -256,11 +256,14 @@ def load_encoder(run_dir: str | Path) -> tuple[torch.nn.Module, RunConfig, Datas
     return method.encoder, cfg, dataset
 
 
-def load_featurizer(run_dir: str | Path) -> tuple[torch.nn.Module, RunConfig, Dataset]:
+def load_featurizer(
+    run_dir: str | Path, frames: bool = False
+) -> tuple[torch.nn.Module, RunConfig, Dataset]:
     """What makes the probed features (``evaluate.features``): the trained encoder, or the
-    encoder followed by the method's projector head; eval mode, CPU; the probes' data."""
+    encoder followed by the method's projector head; eval mode, CPU; the probes' data.
+    Frame-level features always come from the encoder (the projector acts on pooled ones)."""
     method, cfg, dataset = load_method(run_dir)
-    if cfg.evaluate.features == "encoder":
+    if frames or cfg.evaluate.features == "encoder":
         return method.encoder, cfg, dataset
     if not hasattr(method, "projector"):
         raise ConfigError(
@@ -278,7 +281,7 @@ def embed(
     With ``frames=True`` the frame-level features before pooling are written instead
     (``frames.npz``: ``train``/``test`` of shape (total frames, dim) and ``*_lengths``).
     """
-    encoder, _, data = load_encoder(run_dir) if frames else load_featurizer(run_dir)
+    encoder, _, data = load_featurizer(run_dir, frames)
     dev = resolve_device(device)
     encoder.to(dev)
     out: dict[str, np.ndarray] = {}

@@ -32,7 +32,6 @@ from discotok.evaluators.robustness import sequence_robustness, token_agreement
 from discotok.evaluators.tokens import sequence_metrics, token_metrics
 from discotok.pipeline import (
     clear_after,
-    load_encoder,
     load_featurizer,
     read_config,
     read_embeddings,
@@ -75,7 +74,7 @@ def _per_token(labels: np.ndarray | None, lengths: np.ndarray) -> np.ndarray | N
 def _run_input(run_dir: Path, level: str) -> TokenInput:
     check_choice("level", level, LEVELS)
     emb = read_embeddings(run_dir, frames=level == "frame")
-    encoder, _, data = load_encoder(run_dir) if level == "frame" else load_featurizer(run_dir)
+    encoder, _, data = load_featurizer(run_dir, frames=level == "frame")
 
     def featurize(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if level == "frame":

@@ -22,12 +22,11 @@ from discotok.brain.tokenizer import BrainTokenizer
 from discotok.brain.train import (
     BrainTrainSettings,
     fit_loop,
-    in_processes,
     load_trained,
     my_share,
+    trained_in_processes,
 )
 from discotok.errors import DataError, check_range
-from discotok.train.checkpoint import load_checkpoint
 from discotok.train.distributed import is_distributed
 from discotok.train.engine import resolve_device
 
@@ -122,8 +121,8 @@ def train_masked_tokens(
     )
     checkpoint = Path(run_dir) / "checkpoints" / "masked_tokens.pt"
     if settings.processes > 1 and not is_distributed():
-        in_processes(_fit_masked, settings, (codes, hparams, checkpoint, settings, mask_share))
-        return load_masked_tokens_checkpoint(checkpoint), load_checkpoint(checkpoint)["history"]
+        args = (codes, hparams, checkpoint, settings, mask_share)
+        return trained_in_processes(_fit_masked, settings, args, checkpoint, MaskedTokenModel)
     return _fit_masked(codes, hparams, checkpoint, settings, mask_share)
 
 

@@ -86,10 +86,19 @@ def my_share(x: torch.Tensor) -> torch.Tensor:
     return x[rank() * size : (rank() + 1) * size]
 
 
-def in_processes(fn: Callable[..., Any], settings: BrainTrainSettings, args: tuple) -> None:
-    """Run ``fn(*args)`` in `settings.processes` processes (one process group)."""
+def trained_in_processes(
+    fn: Callable[..., Any],
+    settings: BrainTrainSettings,
+    args: tuple,
+    checkpoint: Path,
+    model_class: type[nn.Module],
+) -> tuple[Any, list[dict[str, float]]]:
+    """Run ``fn(*args)`` in `settings.processes` processes (one process group); the model
+    and history that process 0 saved at `checkpoint` (CPU, eval mode)."""
     backend = "nccl" if resolve_device(settings.device).type == "cuda" else "gloo"
     launch(fn, settings.processes, args, backend=backend)
+    state = load_checkpoint(checkpoint)
+    return _from_state(state, model_class), state["history"]
 
 
 def fit_loop(
@@ -187,8 +196,8 @@ def train_tokenizer(
             )
     checkpoint = Path(run_dir) / "checkpoints" / "tokenizer.pt"
     if settings.processes > 1 and not is_distributed():
-        in_processes(_fit_tokenizer, settings, (recordings, checkpoint, settings, model_options))
-        return load_tokenizer_checkpoint(checkpoint), load_checkpoint(checkpoint)["history"]
+        args = (recordings, checkpoint, settings, model_options)
+        return trained_in_processes(_fit_tokenizer, settings, args, checkpoint, BrainTokenizer)
     return _fit_tokenizer(recordings, checkpoint, settings, model_options)
 
 
@@ -218,12 +227,15 @@ def _fit_tokenizer(
     return model.cpu().eval(), history
 
 
-def load_trained(path: str | Path, model_class: type[nn.Module]) -> Any:
-    """A model saved by ``fit_loop``: rebuilt from its hparams, weights loaded, CPU, eval."""
-    state = load_checkpoint(path)
+def _from_state(state: dict[str, Any], model_class: type[nn.Module]) -> Any:
     model = model_class(**state["hparams"])
     model.load_state_dict(state["model"])
     return model.eval()
+
+
+def load_trained(path: str | Path, model_class: type[nn.Module]) -> Any:
+    """A model saved by ``fit_loop``: rebuilt from its hparams, weights loaded, CPU, eval."""
+    return _from_state(load_checkpoint(path), model_class)
 
 
 def load_tokenizer_checkpoint(path: str | Path) -> BrainTokenizer:
