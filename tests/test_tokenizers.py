@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from discotok.errors import DataError
+from discotok.errors import ConfigError, DataError
 from discotok.tokenizers import load_tokenizer
 from discotok.tokenizers.kmeans import KMeansTokenizer, faiss_kmeans
 
@@ -98,3 +98,35 @@ def test_sampled_fit_assigns_every_point():
     from sklearn.metrics import adjusted_rand_score
 
     assert adjusted_rand_score(y, labels) > 0.99
+
+
+def test_full_data_refinement_lowers_the_inertia_of_a_sampled_fit():
+    # 32 points per centroid in 32 dimensions: centroids fitted on the sample carry its noise
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(20, 32))[rng.integers(0, 20, 8000)] + rng.normal(size=(8000, 32))
+    x = x.astype(np.float32)
+    plain = faiss_kmeans(x, 20, max_points_per_centroid=32)
+    refined = faiss_kmeans(x, 20, max_points_per_centroid=32, refine_iter=2)
+    assert refined[2] < plain[2]
+    # the inertia returned is that of the centroids returned, on all points
+    assert refined[2] == pytest.approx(float(((x - refined[0][refined[1]]) ** 2).sum()), rel=1e-3)
+    with pytest.raises(ConfigError, match="refine_iter"):
+        faiss_kmeans(x, 20, refine_iter=-1)
+
+
+def test_kmeans_tokenizer_options_round_trip_and_old_files_load(tmp_path):
+    x, _ = blobs(n=600, k=6, dim=4)
+    tok = KMeansTokenizer(codes=6, sample_per_centroid=0, refine_iter=0, nredo=1).fit(x)
+    loaded = load_tokenizer(tok.save(tmp_path / "t.npz"))
+    assert (loaded.sample_per_centroid, loaded.refine_iter, loaded.nredo) == (0, 0, 1)
+    np.testing.assert_array_equal(loaded.encode(x), tok.encode(x))
+    # a file written before these options existed still loads, with today's defaults
+    arrays = dict(np.load(tmp_path / "t.npz"))
+    meta = json.loads(str(arrays.pop("__meta__")))
+    for key in ("sample_per_centroid", "refine_iter"):
+        meta["options"].pop(key)
+    np.savez(tmp_path / "old.npz", __meta__=np.array(json.dumps(meta)), **arrays)
+    old = load_tokenizer(tmp_path / "old.npz")
+    np.testing.assert_array_equal(old.encode(x), tok.encode(x))
+    with pytest.raises(ConfigError, match="sample_per_centroid"):
+        KMeansTokenizer(sample_per_centroid=-1)
