@@ -77,8 +77,9 @@ def cmd_tokenize(args: argparse.Namespace) -> None:
     if args.codes:
         spec["codes"] = args.codes
     spec.update(parse_overrides(args.overrides).get("tokenizer", {}))
-    metrics = tokenize(args.run, spec, level=level)
-    print(format_comparison({spec["name"]: metrics}))
+    metrics = tokenize(args.run, spec, level=level, refit=args.refit)
+    name = spec["name"] + (" (trained with the encoder)" if metrics["token_joint"] else "")
+    print(format_comparison({name: metrics}))
     print(f"\ntokens: {args.run}/{prefix}tokens.npz  tokenizer: {args.run}/{prefix}tokenizer.npz")
 
 
@@ -352,6 +353,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--frames",
         action="store_true",
         help="tokenize frame-level features: one token sequence per sample",
+    )
+    p.add_argument(
+        "--refit",
+        action="store_true",
+        help="a run pretrained with train.token_weight > 0 holds its tokenizer; fit a fresh "
+        "one on the final embeddings instead",
     )
     p.add_argument("overrides", nargs="*", help="tokenizer.key=value")
     p.set_defaults(func=cmd_tokenize)

@@ -49,6 +49,9 @@ class TrainConfig:
     # of the training set, and Gaussian input noise (std relative to the data's std)
     data_fraction: float = 1.0
     input_noise: float = 0.0
+    # > 0: the run's tokenizer (a trainable family) trains with the encoder, its loss times
+    # this weight added to the method's (tokenizers/joint.py); 0: fitted after pretraining
+    token_weight: float = 0.0
 
     def validate(self) -> None:
         check_range("train.epochs", self.epochs, 1)
@@ -77,6 +80,7 @@ class TrainConfig:
         check_range("train.num_threads", self.num_threads, 0)
         check_range("train.data_fraction", self.data_fraction, 0.0, 1.0, low_inclusive=False)
         check_range("train.input_noise", self.input_noise, 0.0)
+        check_range("train.token_weight", self.token_weight, 0.0)
         if self.device != "auto" and not (
             self.device == "cpu" or self.device.startswith(("cuda", "mps"))
         ):

@@ -29,7 +29,8 @@ from discotok.encoders.inference import encode_array, encode_frames
 from discotok.environment import describe_environment
 from discotok.errors import ConfigError, DataError
 from discotok.methods.base import SSLMethod
-from discotok.registry import DATASETS, ENCODERS, METHODS, VIEWS
+from discotok.registry import DATASETS, ENCODERS, METHODS, TOKENIZERS, VIEWS
+from discotok.tokenizers.joint import attach_joint_tokens
 from discotok.train.checkpoint import load_checkpoint
 from discotok.train.distributed import launch, rank
 from discotok.train.engine import StepCallback, fit, resolve_device
@@ -110,6 +111,14 @@ def build_method(cfg: RunConfig, dataset: Dataset) -> tuple[SSLMethod, torch.nn.
         views = VIEWS.build(cfg.views)
         encoder = ENCODERS.build(cfg.encoder, input_shape=dataset.sample_shape)
         method = METHODS.build(cfg.method, encoder=encoder)
+        if cfg.train.token_weight > 0:
+            attach_joint_tokens(
+                method,
+                TOKENIZERS.build(cfg.tokenizer, seed=cfg.seed),
+                encoder.embed_dim,
+                cfg.train.token_weight,
+                cfg.method["name"],
+            )
     if not getattr(encoder, "masks_padding", False) and not np.isfinite(dataset.x_train).all():
         raise ConfigError(
             f"{dataset.name} holds series of different lengths (NaN-padded); encoder "

@@ -33,6 +33,7 @@ from discotok.evaluators.tokens import sequence_metrics, token_metrics
 from discotok.pipeline import (
     clear_after,
     load_featurizer,
+    load_method,
     read_config,
     read_embeddings,
 )
@@ -158,31 +159,55 @@ def _write_tokens(
     np.savez(path, **arrays)
 
 
+def uses_joint_tokenizer(cfg: RunConfig, spec: dict[str, Any], level: str, refit: bool) -> bool:
+    """Whether `spec` at `level` is the tokenizer the run trained with its encoder."""
+    return cfg.train.token_weight > 0 and level == "sample" and not refit and spec == cfg.tokenizer
+
+
+def joint_tokenizer(run_dir: Path, spec: dict[str, Any], seed: int) -> Tokenizer:
+    """The tokenizer a run trained jointly with its encoder (``train.token_weight`` > 0)."""
+    method, _, _ = load_method(run_dir)
+    return method.joint_tokens.export(build_tokenizer(spec, seed))
+
+
 def tokenize(
     run_dir: str | Path,
     tokenizer: dict[str, Any] | None = None,
     *,
     level: str = "sample",
     robustness: bool = True,
+    refit: bool = False,
 ) -> dict[str, float]:
     """Fit the tokenizer on the train split's vectors, encode both splits, measure the tokens.
 
-    Writes ``[frame_]tokenizer.npz``, ``[frame_]tokens.npz`` and ``[frame_]token_metrics.json``.
+    A run pretrained with ``train.token_weight`` > 0 already holds its tokenizer (trained with
+    the encoder): asked for that same tokenizer at the sample level, it is taken as it is
+    (``token_joint`` 1 in the metrics, fit time 0) unless `refit`, which fits a fresh one on
+    the final embeddings instead. Writes ``[frame_]tokenizer.npz``, ``[frame_]tokens.npz`` and
+    ``[frame_]token_metrics.json``.
     """
     run_dir = Path(run_dir)
     cfg = read_config(run_dir)
     spec = TOKENIZERS.resolve(tokenizer or cfg.tokenizer, ("seed",))
     inp = _run_input(run_dir, level)
+    joint = uses_joint_tokenizer(cfg, spec, level, refit)
     t0 = time.perf_counter()
-    tok = build_tokenizer(spec, cfg.seed).fit(inp.train)
-    fit_seconds = time.perf_counter() - t0
+    if joint:
+        tok = joint_tokenizer(run_dir, spec, cfg.seed)
+    else:
+        tok = build_tokenizer(spec, cfg.seed).fit(inp.train)
+    fit_seconds = 0.0 if joint else time.perf_counter() - t0
     prefix = tokens_prefix(level)
     if level == "sample":
         clear_after("tokenize", run_dir)
     tok.save(run_dir / f"{prefix}tokenizer.npz")
     codes = encode_splits(tok, inp)
     _write_tokens(run_dir / f"{prefix}tokens.npz", tok, inp, codes)
-    metrics = {**measure(tok, inp, cfg, robustness, codes), "token_fit_seconds": fit_seconds}
+    metrics = {
+        **measure(tok, inp, cfg, robustness, codes),
+        "token_fit_seconds": fit_seconds,
+        "token_joint": float(joint),
+    }
     (run_dir / f"{prefix}token_metrics.json").write_text(
         json.dumps({"tokenizer": spec, "level": level, **metrics}, indent=2)
     )
