@@ -20,6 +20,7 @@ BENCH = Path(__file__).parent.parent / "benchmarks"
         "gedi_toy.py",
         "kmeans_speed.py",
         "tokenizer_comparison.py",
+        "joint_tokens.py",
         "few_labels.py",
         "continual_schedules.py",
         "time_series.py",

@@ -164,10 +164,11 @@ def uses_joint_tokenizer(cfg: RunConfig, spec: dict[str, Any], level: str, refit
     return cfg.train.token_weight > 0 and level == "sample" and not refit and spec == cfg.tokenizer
 
 
-def joint_tokenizer(run_dir: Path, spec: dict[str, Any], seed: int) -> Tokenizer:
-    """The tokenizer a run trained jointly with its encoder (``train.token_weight`` > 0)."""
+def joint_tokenizer(run_dir: Path, spec: dict[str, Any], seed: int, train: np.ndarray) -> Tokenizer:
+    """The tokenizer a run trained jointly with its encoder (``train.token_weight`` > 0),
+    standardizing with the statistics of `train` (the training split's embeddings)."""
     method, _, _ = load_method(run_dir)
-    return method.joint_tokens.export(build_tokenizer(spec, seed))
+    return method.joint_tokens.export(build_tokenizer(spec, seed), train)
 
 
 def tokenize(
@@ -193,7 +194,7 @@ def tokenize(
     joint = uses_joint_tokenizer(cfg, spec, level, refit)
     t0 = time.perf_counter()
     if joint:
-        tok = joint_tokenizer(run_dir, spec, cfg.seed)
+        tok = joint_tokenizer(run_dir, spec, cfg.seed, inp.train)
     else:
         tok = build_tokenizer(spec, cfg.seed).fit(inp.train)
     fit_seconds = 0.0 if joint else time.perf_counter() - t0

@@ -2,9 +2,9 @@
 
 The run's tokenizer, if it is a trainable family (vq, rvq, fsq, lfq, binary, sparse), sits on
 the encoder's pooled embedding while the method pretrains: every embedding the method computes
-with gradients in a training step (all views) is standardized by a BatchNorm without affine
-parameters (the post-hoc tokenizer standardizes with the fit data's statistics; this is the
-running version), passed through the tokenizer's autoencoder, and
+with gradients in a training step (all views) is standardized with the batch's statistics
+(a BatchNorm without affine parameters or running statistics), passed through the tokenizer's
+autoencoder, and
 ``token_weight * (MSE(reconstruction, embedding) + quantizer loss)`` is added to the method's
 loss. The reconstruction target is the embedding with its gradient stopped, so the encoder is
 only pulled towards embeddings its tokens can reconstruct, through the quantizer's
@@ -13,8 +13,10 @@ straight-through path; the method's own loss keeps it from collapsing.
 Nothing in the method changes: the module hangs on the method as ``method.joint_tokens`` and
 listens through forward hooks (on the encoder to collect embeddings, on the method to add the
 loss), so the engine, checkpoints, resume and DDP see one ordinary module. After training,
-``export`` returns an ordinary fitted tokenizer (the running statistics become its mean and
-std), which ``discotok tokenize`` writes and measures like any other.
+``export`` returns an ordinary fitted tokenizer that standardizes with the statistics of the
+final training embeddings, as a tokenizer fitted after training does (running statistics
+would lag behind a moving encoder, and a short run never lets them settle); ``discotok
+tokenize`` writes and measures it like any other.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import torch
 from torch import nn
 
 from discotok.errors import ConfigError
+from discotok.tokenizers.base import check_vectors
 from discotok.tokenizers.trainable import TrainableTokenizer
 
 JOINT_FAMILIES = ("vq", "rvq", "fsq", "lfq", "binary", "sparse")
@@ -36,7 +39,7 @@ class JointTokens(nn.Module):
 
     def __init__(self, tokenizer: TrainableTokenizer, dim: int, weight: float) -> None:
         super().__init__()
-        self.norm = nn.BatchNorm1d(dim, affine=False)
+        self.norm = nn.BatchNorm1d(dim, affine=False, track_running_stats=False)
         self.net = tokenizer.build(dim)
         self.weight = weight
         self._seen: list[torch.Tensor] = []
@@ -54,12 +57,13 @@ class JointTokens(nn.Module):
             "token_used": codes.new_tensor(used),
         }
 
-    def export(self, tokenizer: TrainableTokenizer) -> TrainableTokenizer:
-        """`tokenizer` (unfitted, same spec as at training) holding this net and statistics."""
+    def export(self, tokenizer: TrainableTokenizer, train: np.ndarray) -> TrainableTokenizer:
+        """`tokenizer` (unfitted, same spec as at training) holding this net, standardizing
+        with the statistics of `train`, the final embeddings of the training split."""
+        train = check_vectors(train, "joint tokenizer statistics", self.norm.num_features)
         self.eval()
-        tokenizer.mean = self.norm.running_mean.detach().cpu().numpy().astype(np.float32)
-        var = self.norm.running_var.detach().cpu().numpy() + self.norm.eps
-        tokenizer.std = np.sqrt(var).astype(np.float32)
+        tokenizer.mean = train.mean(0)
+        tokenizer.std = train.std(0).clip(1e-6)
         tokenizer.net = self.net.cpu()
         return tokenizer
 
