@@ -17,6 +17,7 @@ BENCH = Path(__file__).parent.parent / "benchmarks"
         "gsimclr_vs_simclr.py",
         "clustering_methods.py",
         "glyph_methods.py",
+        "glyph_bn_heads.py",
         "gedi_toy.py",
         "kmeans_speed.py",
         "tokenizer_comparison.py",

@@ -220,6 +220,9 @@ def test_tokenizer_maps_any_channel_count_to_the_same_latents(eeg, meg):
         x_hat, codes, _ = model(x, f, k)
         assert x_hat.shape == x.shape and codes.shape == (4, 32, 4, 2) and codes.max() < 16
         assert torch.allclose(model.codes_to_latents(codes), model.quantize(z)[0], atol=1e-5)
+        # the code stream's bitrate: codes of one window x log2(codebook) / its seconds
+        seconds = x.shape[-1] / 256.0
+        assert model.bits_per_second(256.0) == codes[0].numel() * 4 / seconds
     with pytest.raises(ConfigError, match="multiple of 16"):
         model.encode(torch.zeros(1, 3, 100), torch.zeros(3, 6), torch.zeros(3, dtype=torch.long))
 
@@ -353,6 +356,8 @@ def test_command_line_trains_on_files_and_tokenizes_another_device(tmp_path, cap
     assert saved["codes"].shape == (8, 32, 2, 2)
     assert list(saved["channels"]) == ["F3", "F4", "O1", "O2"]
     assert saved["codes"].max() < 8 and not saved["simulated"]
+    # 16 steps/s x 2 latents x 2 levels x 3 bits
+    assert float(saved["bits_per_second"]) == 192.0 and "192 bits/s" in capsys.readouterr().out
     # bad input: another model in the same run dir, an unknown simulated device
     assert main([*train, "--steps", "6", "--dim", "16"]) == 2
     assert "resume with the same options" in capsys.readouterr().err

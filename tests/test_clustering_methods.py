@@ -75,3 +75,21 @@ def test_option_ranges():
         SwAV(enc, prototypes=1)
     with pytest.raises(ConfigError, match="method.teacher_temperature"):
         DINO(enc, teacher_temperature=0)
+
+
+@pytest.mark.parametrize("name", ["swav", "dino", "groco", "gedi"])
+def test_head_norm_puts_batchnorm_in_the_head(name):
+    from discotok.registry import METHODS
+
+    encoder = CNN1d(input_shape=(1, 40), width=8, depth=2, embed_dim=16)
+    plain = METHODS.build({"name": name}, encoder=encoder)
+    normed = METHODS.build({"name": name, "head_norm": "batch"}, encoder=encoder)
+    count = lambda m: sum(isinstance(x, torch.nn.BatchNorm1d) for x in m.modules())  # noqa: E731
+    assert count(normed) > count(plain)
+    normed.prepare(torch.randn(64, 1, 40), 0)  # GEDI sizes its replay buffer here
+    losses = normed({"views": [torch.randn(8, 1, 40), torch.randn(8, 1, 40)], "index": None})
+    assert torch.isfinite(losses["loss"])
+    if name == "dino":  # no norm slot without the option: older checkpoints still load
+        assert isinstance(plain.head.mlp[2], torch.nn.Linear)
+    with pytest.raises(ConfigError, match="batch"):
+        METHODS.build({"name": name, "head_norm": "group"}, encoder=encoder)

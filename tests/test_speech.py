@@ -300,6 +300,8 @@ def test_unit_metrics_on_known_units():
     perfect = unit_quality(phones, phones, 3)
     assert perfect["phone_purity"] == 1.0 and perfect["cluster_purity"] == 1.0
     assert perfect["pnmi"] == pytest.approx(1.0) and perfect["run_length"] == 2.0
+    # 6 deduplicated units of log2(3) bits over 12 frames of 20 ms
+    assert perfect["bitrate"] == pytest.approx(6 * np.log2(3) / 0.24)
     constant = unit_quality([np.zeros(6, int), np.zeros(6, int)], phones, 3)
     assert constant["pnmi"] == pytest.approx(0.0) and constant["cluster_purity"] == 1.0
     assert constant["phone_purity"] == pytest.approx(1 / 3)

@@ -1,7 +1,14 @@
 import numpy as np
 import pytest
 
-from discotok.evaluators.tokens import dedup, levenshtein, pnmi, token_metrics, unit_edit_distance
+from discotok.evaluators.tokens import (
+    dedup,
+    levenshtein,
+    pnmi,
+    sequence_metrics,
+    token_metrics,
+    unit_edit_distance,
+)
 
 
 def reference_levenshtein(a, b):
@@ -39,3 +46,12 @@ def test_pnmi_and_bits():
     split = token_metrics(np.array([0, 1, 2, 3] * 5), 4, np.array([0, 0, 1, 1] * 5))
     assert split["token_pnmi"] == pytest.approx(1.0)
     assert pnmi(np.array([[5.0, 0.0], [0.0, 5.0]])) == pytest.approx(1.0)
+
+
+def test_bits_per_second_count_deduplicated_tokens():
+    codes = np.array([1, 1, 2, 2, 2, 3, 0, 0])  # two sequences: 1 1 2 2 2 3 | 0 0
+    out = sequence_metrics(codes, np.array([6, 2]), 4, frame_rate=50.0)
+    # 3 + 1 deduplicated tokens of 2 bits over 8 frames of 20 ms
+    assert out["token_bits_per_second"] == pytest.approx(8 / 0.16)
+    assert out["token_bits_per_sample"] == pytest.approx(2 * 2.0)
+    assert "token_bits_per_second" not in sequence_metrics(codes, np.array([6, 2]), 4)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from discotok.brain.sensors import Recording
+from discotok.brain.sensors import RATE, Recording
 from discotok.errors import ConfigError
 
 SIMULATED = "sim:"
@@ -120,12 +120,16 @@ def cmd_tokenize(args: argparse.Namespace) -> None:
         labels=rec.labels if rec.labels is not None else np.array([], dtype=np.int64),
         correlation=r["correlation"],
         simulated=args.data.startswith(SIMULATED),
+        bits_per_second=tokenizer.bits_per_second(RATE),
     )
     n, steps, latents, levels = codes.shape
+    bits = tokenizer.bits_per_second(RATE)
+    raw = len(rec.sensors) * RATE * 32  # float32 samples
     print(
         f"{args.data}: {n} windows x {len(rec.sensors)} channels -> codes ({n}, {steps}, "
         f"{latents}, {levels}) [window, step, latent, RVQ level]; reconstruction "
-        f"correlation {r['correlation']:.3f}"
+        f"correlation {r['correlation']:.3f}; {bits:.0f} bits/s ({raw / bits:.0f}x fewer "
+        "than the float32 samples)"
     )
     print(f"tokens: {out}")
 

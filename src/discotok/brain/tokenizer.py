@@ -24,6 +24,8 @@ the paper's ablation, a model tied to one device.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -134,6 +136,12 @@ class BrainTokenizer(nn.Module):
         z, _ = self.encode_attention(queries, keys, keys, key_padding_mask=mask)
         z = z + self.latent_ff(z)
         return z.reshape(n, steps, self.latents, self.dim)
+
+    def bits_per_second(self, rate: float) -> float:
+        """Bits of the code stream per second of signal sampled at `rate` Hz, whatever the
+        channel count: rate / PATCH steps, each `latents` x `quantizers` codes of
+        log2(`codebook`) bits."""
+        return rate / PATCH * self.latents * self.quantizers * math.log2(self.codebook)
 
     def quantize(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """latents -> (quantized latents, codes (n, steps, latents, quantizers), commitment)."""

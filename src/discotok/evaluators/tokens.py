@@ -85,12 +85,24 @@ def unit_edit_distance(clean: np.ndarray, augmented: np.ndarray) -> float:
     return levenshtein(a, b) / max(1, len(a))
 
 
-def sequence_metrics(codes: np.ndarray, lengths: np.ndarray, num_codes: int) -> dict[str, float]:
-    """Run length, deduplicated length and bits per sample of concatenated token sequences."""
+def sequence_metrics(
+    codes: np.ndarray, lengths: np.ndarray, num_codes: int, frame_rate: float | None = None
+) -> dict[str, float]:
+    """Run length, deduplicated length and bits per sample of concatenated token sequences.
+
+    With `frame_rate` (tokens per second before deduplication), also bits per second: the
+    deduplicated tokens of all sequences times log2(num_codes), over their total duration
+    (the bitrate of a unit language, as in textless speech work; run lengths are not coded).
+    """
     sequences = np.split(np.asarray(codes), np.cumsum(lengths)[:-1])
     dedup_lengths = np.array([len(dedup(s)) for s in sequences])
-    return {
+    bits = np.log2(num_codes)
+    out = {
         "token_run_length": float(np.sum(lengths) / max(1, dedup_lengths.sum())),
         "token_dedup_length": float(dedup_lengths.mean()),
-        "token_bits_per_sample": float(dedup_lengths.mean() * np.log2(num_codes)),
+        "token_bits_per_sample": float(dedup_lengths.mean() * bits),
     }
+    if frame_rate is not None:
+        seconds = float(np.sum(lengths)) / frame_rate
+        out["token_bits_per_second"] = float(dedup_lengths.sum() * bits / max(seconds, 1e-12))
+    return out

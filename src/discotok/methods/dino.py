@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from discotok.encoders.norm import make_norm
 from discotok.errors import check_range
 from discotok.methods.base import SSLMethod
 from discotok.methods.momentum import cosine_momentum, ema_update, frozen_copy, global_mean
@@ -18,12 +19,18 @@ from discotok.registry import METHODS
 class DINOHead(nn.Module):
     """MLP -> L2-normalised bottleneck -> weight-normalised linear layer over `out_dim`."""
 
-    def __init__(self, in_dim: int, hidden: int, bottleneck: int, out_dim: int) -> None:
+    def __init__(
+        self, in_dim: int, hidden: int, bottleneck: int, out_dim: int, norm: str = "none"
+    ) -> None:
         super().__init__()
+        # no slot for "none", so checkpoints from before the option keep their layer numbers
+        normed = [make_norm(norm, hidden, 0)] if norm != "none" else []
         self.mlp = nn.Sequential(
             nn.Linear(in_dim, hidden),
+            *normed,
             nn.GELU(),
             nn.Linear(hidden, hidden),
+            *[make_norm(norm, hidden, 0) for _ in normed],
             nn.GELU(),
             nn.Linear(hidden, bottleneck),
         )
@@ -49,6 +56,7 @@ class DINO(SSLMethod):
         teacher_temperature: float = 0.04,
         center_momentum: float = 0.9,
         momentum: float = 0.996,
+        head_norm: str = "none",
     ) -> None:
         super().__init__(encoder)
         check_range("method.out_dim", out_dim, 2)
@@ -56,7 +64,7 @@ class DINO(SSLMethod):
         check_range("method.teacher_temperature", teacher_temperature, 0, low_inclusive=False)
         check_range("method.center_momentum", center_momentum, 0, 1)
         check_range("method.momentum", momentum, 0, 1)
-        self.head = DINOHead(encoder.embed_dim, hidden, bottleneck, out_dim)
+        self.head = DINOHead(encoder.embed_dim, hidden, bottleneck, out_dim, head_norm)
         self.teacher_encoder = frozen_copy(encoder)
         self.teacher_head = frozen_copy(self.head)
         self.register_buffer("center", torch.zeros(out_dim))

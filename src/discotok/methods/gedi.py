@@ -68,6 +68,7 @@ class GEDI(SSLMethod):
         sgld_batch: int = 64,
         buffer_size: int = 2048,
         reinit: float = 0.05,
+        head_norm: str = "none",
         seed: int = 0,
     ) -> None:
         super().__init__(encoder)
@@ -82,7 +83,7 @@ class GEDI(SSLMethod):
         check_range("method.sgld_batch", sgld_batch, 1)
         check_range("method.buffer_size", buffer_size, 1)
         check_range("method.reinit", reinit, 0, 1)
-        self.projector = ProjectionHead(encoder.embed_dim, proj_hidden, clusters)
+        self.projector = ProjectionHead(encoder.embed_dim, proj_hidden, clusters, head_norm)
         self.temperature, self.beta = temperature, beta
         self.gen_weight, self.energy_reg = gen_weight, energy_reg
         self.sgld_steps, self.sgld_step_size, self.sgld_noise = (

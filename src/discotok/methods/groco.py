@@ -72,12 +72,13 @@ class GroCo(SSLMethod):
         steepness: float = 1.0,
         proj_hidden: int = 256,
         proj_dim: int = 64,
+        head_norm: str = "none",
     ) -> None:
         super().__init__(encoder)
         check_range("method.negatives", negatives, 1)
         check_range("method.temperature", temperature, 0, low_inclusive=False)
         check_range("method.steepness", steepness, 0, low_inclusive=False)
-        self.projector = ProjectionHead(encoder.embed_dim, proj_hidden, proj_dim)
+        self.projector = ProjectionHead(encoder.embed_dim, proj_hidden, proj_dim, head_norm)
         self.negatives = negatives
         self.temperature = temperature
         self.steepness = steepness

@@ -53,13 +53,14 @@ class SwAV(SSLMethod):
         sinkhorn_iterations: int = 3,
         proj_hidden: int = 256,
         proj_dim: int = 64,
+        head_norm: str = "none",
     ) -> None:
         super().__init__(encoder)
         check_range("method.prototypes", prototypes, 2)
         check_range("method.temperature", temperature, 0, low_inclusive=False)
         check_range("method.epsilon", epsilon, 0, low_inclusive=False)
         check_range("method.sinkhorn_iterations", sinkhorn_iterations, 1)
-        self.projector = ProjectionHead(encoder.embed_dim, proj_hidden, proj_dim)
+        self.projector = ProjectionHead(encoder.embed_dim, proj_hidden, proj_dim, head_norm)
         self.prototypes = nn.Linear(proj_dim, prototypes, bias=False)
         self.temperature, self.epsilon = temperature, epsilon
         self.sinkhorn_iterations = sinkhorn_iterations

@@ -30,6 +30,7 @@ from discotok.speech.features import log_mel, mfcc, pair_frames
 from discotok.tokenizers.kmeans import KMeansTokenizer
 
 Featurizer = Callable[[list[np.ndarray]], list[np.ndarray]]
+UNIT_RATE = 50.0  # units per second: one per 20 ms frame
 Quantizer = Callable[[list[np.ndarray]], list[np.ndarray]]
 
 
@@ -87,13 +88,18 @@ def fit_kmeans_units(frames: list[np.ndarray], codes: int, seed: int = 0) -> Qua
 def unit_quality(
     units: list[np.ndarray], phones: list[np.ndarray] | None, num_codes: int
 ) -> dict[str, float]:
-    """Perplexity and run length of frame units; with `phones`, also phone purity, cluster
-    purity and PNMI."""
+    """Perplexity, run length and bitrate (bits per second of the deduplicated units) of
+    frame units; with `phones`, also phone purity, cluster purity and PNMI."""
     codes = np.concatenate(units)
     labels = None if phones is None else np.concatenate(phones)
     m = token_metrics(codes, num_codes, labels)
-    seq = sequence_metrics(codes, np.array([len(u) for u in units]), num_codes)
-    out = {"perplexity": m["token_perplexity"], "run_length": seq["token_run_length"]}
+    lengths = np.array([len(u) for u in units])
+    seq = sequence_metrics(codes, lengths, num_codes, frame_rate=UNIT_RATE)
+    out = {
+        "perplexity": m["token_perplexity"],
+        "run_length": seq["token_run_length"],
+        "bitrate": seq["token_bits_per_second"],
+    }
     if labels is not None:
         joint = np.zeros((num_codes, labels.max() + 1))
         np.add.at(joint, (codes, labels), 1)

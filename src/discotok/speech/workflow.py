@@ -40,6 +40,7 @@ COLUMNS = (
     ("pnmi", "PNMI"),
     ("perplexity", "perplexity"),
     ("run_length", "run len."),
+    ("bitrate", "bits/s"),
     ("abx_within", "ABX within"),
     ("abx_across", "ABX across"),
     ("ued_mean", "UED mean"),
