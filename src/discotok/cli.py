@@ -94,68 +94,6 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     print(f"\nreport: {args.run}/report.md")
 
 
-def _label_file(args: argparse.Namespace, name: str, what: str):  # noqa: ANN202
-    path = getattr(args, name)
-    if not path:
-        return None
-    from discotok.fewlabels.workflows import read_label_file
-    from discotok.pipeline import read_embeddings
-
-    return read_label_file(path, len(read_embeddings(args.run)["train"]), what)
-
-
-def cmd_self_train(args: argparse.Namespace) -> None:
-    from discotok.fewlabels import self_train
-    from discotok.report import format_few_labels
-
-    result = self_train(
-        args.run,
-        labels=_label_file(args, "labels", "labels"),
-        label_fraction=args.label_fraction,
-        policy=args.policy,
-        pseudo=args.pseudo,
-        head=args.head,
-        rounds=args.rounds,
-        threshold=args.threshold,
-        finetune_epochs=args.finetune_epochs,
-        seed=args.seed,
-    )
-    print(format_few_labels("self_train", result))
-    print(f"\nresults: {args.run}/self_train.json  predictions: {args.run}/self_train.npz")
-
-
-def cmd_discover(args: argparse.Namespace) -> None:
-    from discotok.fewlabels import discover
-    from discotok.report import format_few_labels
-
-    result = discover(
-        args.run,
-        labels=_label_file(args, "labels", "labels"),
-        known=args.known,
-        label_fraction=args.label_fraction,
-        k_init=args.k_init,
-        seed=args.seed,
-    )
-    print(format_few_labels("discovery", result))
-    print(f"\nresults: {args.run}/discovery.json  clusters: {args.run}/discovery.npz")
-
-
-def cmd_label_shift(args: argparse.Namespace) -> None:
-    from discotok.fewlabels import label_shift
-    from discotok.report import format_few_labels
-
-    result = label_shift(
-        args.run,
-        domains=_label_file(args, "domains", "domains"),
-        classes=args.classes,
-        num_domains=args.num_domains,
-        alpha=args.alpha,
-        seed=args.seed,
-    )
-    print(format_few_labels("label_shift", result))
-    print(f"\nresults: {args.run}/label_shift.json  components: {args.run}/label_shift.npz")
-
-
 def cmd_continual(args: argparse.Namespace) -> None:
     from discotok.continual import continual
 
@@ -201,65 +139,6 @@ def cmd_graph(args: argparse.Namespace) -> None:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2))
     print(f"results: {args.out}")
-
-
-def _corpus_options(args: argparse.Namespace) -> dict:
-    from discotok.speech.corpus import LARGE, SMALL
-
-    base = dict(LARGE if args.large else SMALL)
-    if args.words:
-        base["words"] = args.words
-    if args.languages:
-        base["languages"] = tuple(args.languages.split(","))
-    if args.voices:
-        base["voices"] = tuple(args.voices.split(","))
-    if args.repeats:
-        base["repeats"] = args.repeats
-    return base
-
-
-def cmd_speech(args: argparse.Namespace) -> None:
-    import json
-
-    from discotok.speech.workflow import format_report, speech_report
-
-    layer = args.layer if args.layer in ("best", "last") else int(args.layer)
-    data, encoder, source = {"name": "spoken_words", **_corpus_options(args)}, None, ""
-    split_seed = args.seed
-    if args.run:  # the run's own split: units are measured on clips it never trained on
-        from discotok.pipeline import load_encoder
-
-        encoder, cfg, _ = load_encoder(args.run)
-        data, source, split_seed = cfg.data, cfg.method["name"], cfg.seed
-    report = speech_report(
-        data,
-        encoder,
-        source,
-        codes=tuple(args.codes),
-        layer=None if layer == "last" else layer,
-        robust=args.robust,
-        mfcc=not args.no_mfcc,
-        triplets=args.triplets,
-        ued_clips=args.ued_clips,
-        robust_epochs=args.robust_epochs,
-        seed=args.seed,
-        split_seed=split_seed,
-    )
-    print(f"{report['clips']} clips, units measured on {report['test_clips']} test clips")
-    print(format_report(report))
-    if args.run:
-        out = Path(args.run) / "speech_units.json"
-        out.write_text(json.dumps(report, indent=2) + "\n")
-        print(f"results: {out}")
-
-
-def cmd_speech_corpus(args: argparse.Namespace) -> None:
-    from discotok.speech.corpus import build_corpus, export_corpus
-
-    t0 = time.perf_counter()
-    corpus = build_corpus(**_corpus_options(args))
-    export_corpus(corpus, args.out)
-    print(f"{corpus.notes[0]}; built in {time.perf_counter() - t0:.1f} s -> {args.out}")
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
@@ -367,48 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", required=True, help="run directory")
     p.set_defaults(func=cmd_evaluate)
 
-    from discotok.fewlabels.selftrain import POLICIES, PSEUDO
+    from discotok.fewlabels.cli import add_fewlabels_commands
 
-    p = sub.add_parser("self-train", help="few labels: self-train a classifier on embeddings")
-    p.add_argument("--run", required=True, help="run directory")
-    p.add_argument("--labels", help=".npy, one label per train sample, -1 = unlabelled")
-    p.add_argument(
-        "--label-fraction",
-        type=float,
-        default=0.01,
-        help="without --labels: share of each class kept labelled (the rest is hidden)",
-    )
-    p.add_argument("--policy", default="dynamic", choices=POLICIES)
-    p.add_argument("--pseudo", default="hard", choices=PSEUDO)
-    p.add_argument("--head", default="linear", choices=("linear", "mlp"))
-    p.add_argument("--rounds", type=int, default=5)
-    p.add_argument("--threshold", type=float, default=0.95, help="confidence bar of --policy fixed")
-    p.add_argument(
-        "--finetune-epochs",
-        type=int,
-        default=0,
-        help="then fine-tune the encoder on labels + pseudo-labels for this many epochs",
-    )
-    p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=cmd_self_train)
-
-    p = sub.add_parser("discover", help="category discovery with an unknown number of classes")
-    p.add_argument("--run", required=True, help="run directory")
-    p.add_argument("--labels", help=".npy, one label per train sample, -1 = unlabelled")
-    p.add_argument("--known", type=int, help="without --labels: old classes (default: half)")
-    p.add_argument("--label-fraction", type=float, default=0.5)
-    p.add_argument("--k-init", type=int, help="clusters to start from (default: 2 x old)")
-    p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=cmd_discover)
-
-    p = sub.add_parser("label-shift", help="classes from unlabelled domains (DDFA)")
-    p.add_argument("--run", required=True, help="run directory")
-    p.add_argument("--domains", help=".npy, one domain id per train sample")
-    p.add_argument("--classes", type=int, help="number of classes (default: from labels)")
-    p.add_argument("--num-domains", type=int, default=20, help="without --domains")
-    p.add_argument("--alpha", type=float, default=0.5, help="Dirichlet alpha of simulated domains")
-    p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=cmd_label_shift)
+    add_fewlabels_commands(sub)
 
     p = sub.add_parser("continual", help="pre-train over class splits in turn; probe each")
     with_config(p)
@@ -435,30 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="runs/graph/results.json")
     p.set_defaults(func=cmd_graph)
 
-    def corpus_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--large", action="store_true", help="the 2000-clip benchmark corpus")
-        p.add_argument("--words", type=int, help="numbers 0..N-1 (default 20; large 50)")
-        p.add_argument("--languages", help="comma-separated eSpeak NG languages, e.g. en-us,de")
-        p.add_argument("--voices", help="comma-separated voice variants, e.g. m1,f2")
-        p.add_argument("--repeats", type=int, help="renditions per word and voice")
+    from discotok.speech.cli import add_speech_commands
 
-    p = sub.add_parser("speech", help="speech units (MFCC or a trained run) and their metrics")
-    p.add_argument("--run", help="a run trained on spoken_words or audio_folder data")
-    p.add_argument("--codes", type=int, nargs="+", default=[50, 100], help="k-means sizes")
-    p.add_argument("--layer", default="best", help="encoder layer: best (by train PNMI), last, N")
-    p.add_argument("--robust", action="store_true", help="also train CTC robust units")
-    p.add_argument("--robust-epochs", type=int, default=15, help="epochs per robust iteration")
-    p.add_argument("--no-mfcc", action="store_true", help="skip the MFCC + k-means baseline")
-    p.add_argument("--triplets", type=int, default=2000, help="ABX triplets per condition")
-    p.add_argument("--ued-clips", type=int, default=200, help="test clips augmented for UED")
-    p.add_argument("--seed", type=int, default=0)
-    corpus_args(p)
-    p.set_defaults(func=cmd_speech)
-
-    p = sub.add_parser("speech-corpus", help="write the synthesised spoken-word corpus as wavs")
-    p.add_argument("--out", required=True, help="folder for <lang>-<word>/<voice>-<k>.wav")
-    corpus_args(p)
-    p.set_defaults(func=cmd_speech_corpus)
+    add_speech_commands(sub)
 
     from discotok.brain.cli import add_brain_commands
 
