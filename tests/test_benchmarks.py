@@ -18,6 +18,7 @@ BENCH = Path(__file__).parent.parent / "benchmarks"
         "clustering_methods.py",
         "glyph_methods.py",
         "glyph_bn_heads.py",
+        "msm_protocol.py",
         "gedi_toy.py",
         "kmeans_speed.py",
         "tokenizer_comparison.py",

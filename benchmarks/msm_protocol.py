@@ -1,0 +1,86 @@
+"""MSM's multi-level evaluation protocol on glyphs: every level against the last one.
+
+The glyph protocol (configs/glyphs_simclr.yaml: cnn2d of three stages, 32/64/128 channels at
+32x32/16x16/8x8, 100 epochs) trains SimCLR, MAE and MSM; each encoder, and the same
+encoder untrained (random weights, the floor), is probed with evaluators/dense.py on an 8x8
+grid, from all three levels concatenated (224 channels) and from the last level only (128):
+per image (linear, kNN on the pooled map) and per location (linear; a cell with at least
+25 % ink is labelled with its glyph's character, the others background).
+
+    python benchmarks/msm_protocol.py [--seeds 0] [--epochs 100] [--smoke]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+import yaml
+from common import mean_std, write_results
+
+from discotok import pretrain
+from discotok.config import RunConfig, resolve
+from discotok.evaluators.dense import LEVELS, probe_encoder
+from discotok.pipeline import build_method, load_encoder, load_eval_dataset
+
+CONFIG = Path(__file__).parents[1] / "configs" / "glyphs_simclr.yaml"
+METHODS = {"simclr": {"name": "simclr", "temperature": 0.2}, "mae": {"name": "mae"}}
+METHODS["msm"] = {"name": "msm"}
+METRICS = ("image_linear_acc", "image_knn_acc", "dense_acc", "dense_fg_acc", "dense_miou")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--grid", type=int, default=8)
+    parser.add_argument("--smoke", action="store_true")
+    args = parser.parse_args()
+    base = yaml.safe_load(CONFIG.read_text())
+    base["train"].update(epochs=args.epochs, progress=False)
+    if args.smoke:
+        base["data"] = {"name": "glyphs", "charset": "digits"}
+        base["train"].update(epochs=1, batch_size=64)
+        args.seeds = args.seeds[:1]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in args.seeds:
+            for name, method in {"random init": None, **METHODS}.items():
+                cfg = {**base, "seed": seed, "method": method or METHODS["simclr"]}
+                t0 = time.perf_counter()
+                if method is None:  # the same encoder with its initial weights
+                    run_cfg = resolve(RunConfig.from_dict(cfg))
+                    data = load_eval_dataset(run_cfg)
+                    encoder = build_method(run_cfg, data)[0].encoder
+                else:
+                    encoder, _, data = load_encoder(pretrain(cfg, Path(tmp) / f"{name}-{seed}"))
+                seconds = time.perf_counter() - t0
+                for levels in LEVELS:
+                    with torch.no_grad():
+                        found = probe_encoder(encoder, data, args.grid, levels, seed=seed)
+                    rows.append(dict(method=name, seed=seed, pretrain_seconds=seconds, **found))
+                    print({k: rows[-1][k] for k in ("method", "levels", *METRICS)}, flush=True)
+    summary = []
+    for key in dict.fromkeys((r["method"], r["levels"]) for r in rows):
+        group = [r for r in rows if (r["method"], r["levels"]) == key]
+        summary.append(
+            {
+                "method": key[0],
+                "levels": key[1],
+                "seeds": len(group),
+                **{m: mean_std([r[m] for r in group]) for m in METRICS},
+            }
+        )
+    for s in summary:
+        cells = " | ".join(f"{s[m]['mean']:.3f}" for m in METRICS)
+        print(f"| {s['method']} | {s['levels']} | {cells} |")
+    if not args.smoke:
+        payload = {"args": vars(args), "config": base, "runs": rows, "summary": summary}
+        print("wrote", write_results("msm_protocol", payload))
+
+
+if __name__ == "__main__":
+    main()
