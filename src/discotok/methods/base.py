@@ -19,6 +19,16 @@ import torch
 from torch import nn
 
 from discotok.data.base import Dataset
+from discotok.errors import ConfigError
+
+
+def require_feature_map(encoder: nn.Module, method: str) -> None:
+    """Refuse an encoder without local features (methods that read its feature map)."""
+    if not hasattr(encoder, "feature_map"):
+        raise ConfigError(
+            f"method {method!r} needs an encoder with a feature map: use encoder.name=cnn2d "
+            "or resnet on images"
+        )
 
 
 class SSLMethod(nn.Module):

@@ -13,16 +13,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from discotok.errors import ConfigError, check_range
-from discotok.methods.base import SSLMethod
+from discotok.methods.base import SSLMethod, require_feature_map
 from discotok.registry import METHODS
-
-
-def require_feature_map(encoder: nn.Module, method: str) -> None:
-    if not hasattr(encoder, "feature_map"):
-        raise ConfigError(
-            f"method {method!r} needs an encoder with a feature map: use encoder.name=cnn2d "
-            "or resnet on images"
-        )
 
 
 def check_mask_ratio(mask_ratio: float) -> None:

@@ -13,8 +13,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from discotok.errors import check_range
-from discotok.methods.base import SSLMethod
-from discotok.methods.mae import check_mask_ratio, patch_mask, require_feature_map
+from discotok.methods.base import SSLMethod, require_feature_map
+from discotok.methods.mae import check_mask_ratio, patch_mask
 from discotok.methods.momentum import cosine_momentum, ema_update, frozen_copy
 from discotok.registry import METHODS
 

@@ -14,8 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from discotok.errors import ConfigError, check_range
-from discotok.methods.base import SSLMethod
+from discotok.errors import check_range
+from discotok.methods.base import SSLMethod, require_feature_map
 from discotok.methods.momentum import (
     cosine_momentum,
     ema_update,
@@ -69,11 +69,7 @@ class OBoW(SSLMethod):
         distance_momentum: float = 0.99,
     ) -> None:
         super().__init__(encoder)
-        if not hasattr(encoder, "feature_map"):
-            raise ConfigError(
-                "method 'obow' needs an encoder with local features (a feature map): "
-                "use encoder.name=cnn2d or resnet on images"
-            )
+        require_feature_map(encoder, "obow")
         check_range("method.vocabulary", vocabulary, 2)
         check_range("method.inv_delta", inv_delta, 0, low_inclusive=False)
         check_range("method.kappa", kappa, 0, low_inclusive=False)
