@@ -8,12 +8,12 @@ from discotok.encoders.cnn2d import CNN2d
 from discotok.encoders.mlp import MLP
 from discotok.encoders.resnet import ResNet
 from discotok.errors import ConfigError, DataError
+from discotok.evaluation import multilevel_probe
 from discotok.evaluators.dense import (
     dense_probe,
     ink_labels,
     level_maps,
     multilevel_features,
-    multilevel_probe,
 )
 
 

@@ -16,7 +16,13 @@ import numpy as np
 from discotok.config import RunConfig
 from discotok.evaluators.collapse import collapsed, rankme
 from discotok.methods.base import SSLMethod
-from discotok.pipeline import load_eval_dataset, load_method, read_config, read_embeddings
+from discotok.pipeline import (
+    load_encoder,
+    load_eval_dataset,
+    load_method,
+    read_config,
+    read_embeddings,
+)
 from discotok.registry import EVALUATORS, METHODS
 from discotok.report import write_report
 from discotok.tokenization import raw_input, raw_token_metrics, tokenize
@@ -85,3 +91,14 @@ def evaluate(run_dir: str | Path) -> dict[str, Any]:
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
     write_report(run_dir, metrics, data, emb, cfg)
     return metrics
+
+
+def multilevel_probe(
+    run_dir: str | Path, grid: int = 8, levels: str = "all", knn_k: int = 20
+) -> dict[str, Any]:
+    """MSM's protocol on a run's trained encoder and its (image) dataset: per-image linear and
+    kNN accuracy on the pooled multi-level features, and the dense probe on ink labels."""
+    from discotok.evaluators.dense import probe_encoder
+
+    encoder, cfg, data = load_encoder(run_dir)
+    return probe_encoder(encoder, data, grid, levels, knn_k, cfg.seed)

@@ -21,7 +21,6 @@ on a dark background): a cell carrying enough ink is labelled with its image's c
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -128,17 +127,6 @@ def dense_probe(
     }
 
 
-def multilevel_probe(
-    run_dir: str | Path, grid: int = 8, levels: str = "all", knn_k: int = 20
-) -> dict[str, Any]:
-    """MSM's protocol on a run's trained encoder and its (image) dataset: per-image linear and
-    kNN accuracy on the pooled multi-level features, and the dense probe on ink labels."""
-    from discotok.pipeline import load_encoder
-
-    encoder, cfg, data = load_encoder(run_dir)
-    return probe_encoder(encoder, data, grid, levels, knn_k, cfg.seed)
-
-
 def probe_encoder(
     encoder: nn.Module,
     data: Dataset,
@@ -147,7 +135,9 @@ def probe_encoder(
     knn_k: int = 20,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """`multilevel_probe` for any encoder (trained or not) on any labelled image dataset."""
+    """MSM's protocol for `encoder` (trained or not) on a labelled image dataset: per-image
+    linear and kNN accuracy on the pooled multi-level features, and the dense probe on ink
+    labels (``discotok.evaluation.multilevel_probe`` runs it on a run's encoder)."""
     if not data.has_labels:
         raise DataError("the multi-level probe needs a labelled image dataset")
     f_train = multilevel_features(encoder, data.x_train, grid, levels)
