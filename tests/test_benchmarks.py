@@ -17,7 +17,6 @@ BENCH = Path(__file__).parent.parent / "benchmarks"
         "gsimclr_vs_simclr.py",
         "clustering_methods.py",
         "glyph_methods.py",
-        "glyph_bn_heads.py",
         "msm_protocol.py",
         "gedi_toy.py",
         "kmeans_speed.py",
@@ -43,3 +42,24 @@ def test_benchmark_script_smoke(script):
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip(), out.stderr[-2000:]
+
+
+def test_glyph_bn_heads_variants_build():
+    # glyph_bn_heads.py is glyph_methods.py's (smoke-tested) loop over these variants
+    import importlib.util
+
+    from discotok.encoders.cnn2d import CNN2d
+    from discotok.registry import METHODS
+
+    spec = importlib.util.spec_from_file_location("bn", BENCH / "glyph_bn_heads.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(BENCH))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(BENCH))
+    assert set(module.VARIANTS) == {"simclr", "swav", "dino", "groco", "gedi"}
+    for variant in module.VARIANTS.values():
+        method = METHODS.build(variant, encoder=CNN2d((1, 32, 32), width=4, depth=2, norm="none"))
+        norms = [m for m in method.modules() if type(m).__name__ == "BatchNorm1d"]
+        assert norms, variant  # the encoder has none: they are in the head
