@@ -44,11 +44,15 @@ def main() -> None:
     if args.smoke:
         base["data"] = {"name": "glyphs", "charset": "digits"}
         base["train"].update(epochs=1, batch_size=64)
-        args.seeds = args.seeds[:1]
+        args.seeds, args.grid = args.seeds[:1], 4
     rows = []
+    locations = 2000 if args.smoke else 20000
+    encoders = {"random init": None, **METHODS}
+    if args.smoke:  # every code path once: an untrained and a trained encoder
+        encoders = {"random init": None, "msm": METHODS["msm"]}
     with tempfile.TemporaryDirectory() as tmp:
         for seed in args.seeds:
-            for name, method in {"random init": None, **METHODS}.items():
+            for name, method in encoders.items():
                 cfg = {**base, "seed": seed, "method": method or METHODS["simclr"]}
                 t0 = time.perf_counter()
                 if method is None:  # the same encoder with its initial weights
@@ -60,7 +64,9 @@ def main() -> None:
                 seconds = time.perf_counter() - t0
                 for levels in LEVELS:
                     with torch.no_grad():
-                        found = probe_encoder(encoder, data, args.grid, levels, seed=seed)
+                        found = probe_encoder(
+                            encoder, data, args.grid, levels, seed=seed, max_locations=locations
+                        )
                     rows.append(dict(method=name, seed=seed, pretrain_seconds=seconds, **found))
                     print({k: rows[-1][k] for k in ("method", "levels", *METRICS)}, flush=True)
     summary = []

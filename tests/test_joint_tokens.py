@@ -92,8 +92,8 @@ def test_joint_tokens_need_a_trainable_family_and_a_pooled_embedding(tmp_path):
         pretrain(ts2vec, tmp_path / "ts2vec")
 
 
-@pytest.mark.parametrize("family", ["fsq", "vq"])
-def test_joint_tokens_train_in_two_processes(tmp_path, family):
+def test_joint_tokens_train_in_two_processes(tmp_path, family="vq"):
+    # VQ: its codebook's k-means init and EMA updates are synchronised across processes
     from test_distributed import vector_config
 
     rng = np.random.default_rng(0)

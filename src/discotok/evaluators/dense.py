@@ -134,6 +134,7 @@ def probe_encoder(
     levels: str = "all",
     knn_k: int = 20,
     seed: int = 0,
+    max_locations: int = 20000,
 ) -> dict[str, Any]:
     """MSM's protocol for `encoder` (trained or not) on a labelled image dataset: per-image
     linear and kNN accuracy on the pooled multi-level features, and the dense probe on ink
@@ -155,6 +156,7 @@ def probe_encoder(
             ink_labels(data.x_train, data.y_train, grid),
             f_test,
             ink_labels(data.x_test, data.y_test, grid),
+            max_locations=max_locations,
             seed=seed,
         )
     )
