@@ -41,6 +41,24 @@ def mean_std(values: list[float]) -> dict[str, float]:
     }
 
 
+def group_mean_std(
+    rows: list[dict[str, Any]], by: tuple[str, ...], metrics: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """One entry per distinct value of the `by` fields (in order of first appearance): those
+    fields, the number of rows (``seeds``) and mean +- std of each metric."""
+    out = []
+    for key in dict.fromkeys(tuple(r[f] for f in by) for r in rows):
+        group = [r for r in rows if tuple(r[f] for f in by) == key]
+        out.append(
+            {
+                **dict(zip(by, key)),
+                "seeds": len(group),
+                **{m: mean_std([r[m] for r in group]) for m in metrics},
+            }
+        )
+    return out
+
+
 def write_results(name: str, payload: dict[str, Any]) -> Path:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"

@@ -15,10 +15,10 @@ from __future__ import annotations
 from glyph_methods import glyph_benchmark
 
 VARIANTS = {
-    name: {"name": name, "head_norm": "batch"} for name in ("simclr", "swav", "dino", "groco")
+    name: {"name": name, "head_norm": "batch"}
+    for name in ("simclr", "swav", "dino", "groco", "gedi")
 }
-VARIANTS["simclr"]["temperature"] = 0.2
-VARIANTS["gedi"] = {"name": "gedi", "head_norm": "batch"}
+VARIANTS["simclr"]["temperature"] = 0.2  # as in glyph_methods.py
 
 if __name__ == "__main__":
     glyph_benchmark("glyph_bn_heads", VARIANTS, __doc__)

@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from common import SMOKE_DATA, mean_std, run_pipeline, write_results
+from common import SMOKE_DATA, group_mean_std, run_pipeline, write_results
 
 from discotok import tokenize
 from discotok.config import RunConfig
@@ -81,14 +81,7 @@ def one_seed(seed: int, weight: float, codes: int, smoke: bool, tmp: Path) -> li
 
 
 def summarise(rows: list[dict]) -> list[dict]:
-    out = []
-    for key in dict.fromkeys((r["encoder"], r["tokens"]) for r in rows):
-        group = [r for r in rows if (r["encoder"], r["tokens"]) == key]
-        entry = {"encoder": key[0], "tokens": key[1], "seeds": len(group)}
-        for metric in PROBES + TOKENS + ("pretrain_seconds",):
-            entry[metric] = mean_std([r[metric] for r in group])
-        out.append(entry)
-    return out
+    return group_mean_std(rows, ("encoder", "tokens"), PROBES + TOKENS + ("pretrain_seconds",))
 
 
 def table(summary: list[dict]) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 import yaml
-from common import mean_std, write_results
+from common import group_mean_std, write_results
 
 from discotok import pretrain
 from discotok.config import RunConfig, resolve
@@ -69,17 +69,7 @@ def main() -> None:
                         )
                     rows.append(dict(method=name, seed=seed, pretrain_seconds=seconds, **found))
                     print({k: rows[-1][k] for k in ("method", "levels", *METRICS)}, flush=True)
-    summary = []
-    for key in dict.fromkeys((r["method"], r["levels"]) for r in rows):
-        group = [r for r in rows if (r["method"], r["levels"]) == key]
-        summary.append(
-            {
-                "method": key[0],
-                "levels": key[1],
-                "seeds": len(group),
-                **{m: mean_std([r[m] for r in group]) for m in METRICS},
-            }
-        )
+    summary = group_mean_std(rows, ("method", "levels"), METRICS)
     for s in summary:
         cells = " | ".join(f"{s[m]['mean']:.3f}" for m in METRICS)
         print(f"| {s['method']} | {s['levels']} | {cells} |")

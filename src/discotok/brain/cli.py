@@ -111,6 +111,7 @@ def cmd_tokenize(args: argparse.Namespace) -> None:
     (rec,) = load_recordings([args.data], args.montage, args.seed)
     _, codes = tokenizer.tokenize_windows(rec.windows, *rec.sensor_tensors())
     r = reconstruction(tokenizer, rec)
+    bits = tokenizer.bits_per_second(RATE)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(
@@ -120,10 +121,9 @@ def cmd_tokenize(args: argparse.Namespace) -> None:
         labels=rec.labels if rec.labels is not None else np.array([], dtype=np.int64),
         correlation=r["correlation"],
         simulated=args.data.startswith(SIMULATED),
-        bits_per_second=tokenizer.bits_per_second(RATE),
+        bits_per_second=bits,
     )
     n, steps, latents, levels = codes.shape
-    bits = tokenizer.bits_per_second(RATE)
     raw = len(rec.sensors) * RATE * 32  # float32 samples
     print(
         f"{args.data}: {n} windows x {len(rec.sensors)} channels -> codes ({n}, {steps}, "

@@ -30,7 +30,7 @@ from torch import nn
 
 from discotok.data.base import Dataset
 from discotok.errors import ConfigError, DataError, check_choice, check_range
-from discotok.evaluators.probes import knn_predict, linear_probe, standardize
+from discotok.evaluators.probes import knn_probe, linear_probe, standardize
 
 LEVELS = ("all", "last")
 
@@ -148,8 +148,9 @@ def probe_encoder(
     out["image_linear_acc"] = linear_probe(
         pooled_train, data.y_train, pooled_test, data.y_test, seed=seed
     )["linear_acc"]
-    knn = knn_predict(pooled_train, data.y_train, pooled_test, knn_k)
-    out["image_knn_acc"] = float((knn == data.y_test).mean())
+    out["image_knn_acc"] = knn_probe(
+        pooled_train, data.y_train, pooled_test, data.y_test, knn_k=knn_k
+    )["knn_acc"]
     out.update(
         dense_probe(
             f_train,

@@ -31,7 +31,12 @@ from discotok.errors import ConfigError
 from discotok.tokenizers.base import check_vectors
 from discotok.tokenizers.trainable import TrainableTokenizer
 
-JOINT_FAMILIES = ("vq", "rvq", "fsq", "lfq", "binary", "sparse")
+
+def trainable_families() -> list[str]:
+    """Registered tokenizer names that train by gradient descent (can train jointly)."""
+    from discotok.registry import TOKENIZERS
+
+    return [n for n in TOKENIZERS.names() if issubclass(TOKENIZERS.get(n), TrainableTokenizer)]
 
 
 class JointTokens(nn.Module):
@@ -77,7 +82,8 @@ def attach_joint_tokens(
         raise ConfigError(
             f"train.token_weight > 0 trains the tokenizer with the encoder, which needs a "
             f"trainable family, not {tokenizer.kind!r}; choose tokenizer.name from "
-            f"{', '.join(JOINT_FAMILIES)} (or set train.token_weight=0 to fit it afterwards)"
+            f"{', '.join(trainable_families())} (or set train.token_weight=0 to fit it "
+            "afterwards)"
         )
     joint = JointTokens(tokenizer, dim, weight)
     method.joint_tokens = joint
