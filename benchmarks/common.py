@@ -77,13 +77,14 @@ def compare_methods(
     doc: str,
     base: dict[str, Any] | None = None,
     smoke_data: dict[str, Any] | None = None,
-) -> None:
+) -> dict[str, Any]:
     """One pipeline (the demo's on MNIST-1D unless `base` says otherwise) once per method
     variant and seed: same data, encoder, views, epochs and seeds; a mean +- std table of the
     embedding's metrics, with the raw input as the floor -> results/<name>.json, rewritten
     after each run (all methods of a seed, then the next seed). A run that fails with a user
     error (a diverged loss...) is recorded as failed and the others go on.
-    Command line: [--seeds 0 1 2] [--epochs N] [--smoke]."""
+    Command line: [--seeds 0 1 2] [--epochs N] [--smoke]. Returns the summary (per variant:
+    mean +- std of each metric, and of the method's own numeric metrics, ``method_*``)."""
     parser = argparse.ArgumentParser(description=doc)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=None, help="default: the config's")
@@ -158,6 +159,7 @@ def compare_methods(
                 )
                 record(cfg, earlier)
             print("\n".join(_summarise(variants, rows, raw)[1]), flush=True)
+    return _summarise(variants, rows, raw)[0]
 
 
 def _kept_runs(
@@ -186,10 +188,15 @@ def _summarise(
     summary: dict[str, Any] = {}
     for variant in variants:
         done = [r for r in rows if r["variant"] == variant and "failed" not in r]
+        own = [
+            {k for k, v in r.items() if k.startswith("method_") and isinstance(v, float)}
+            for r in done
+        ]
+        extra = sorted(set.intersection(*own)) if own else []  # method metrics of every run
         summary[variant] = {
             "runs": len(done),
             "failed": sum(r["variant"] == variant and "failed" in r for r in rows),
-            **{k: mean_std([r[k] for r in done]) for k in (*METRICS, *timing) if done},
+            **{k: mean_std([r[k] for r in done]) for k in (*METRICS, *timing, *extra) if done},
         }
     header = "| method | " + " | ".join(METRICS) + " | pretrain s | samples/s | runs |"
     lines = [header, "|" + "---|" * (len(METRICS) + 4)]

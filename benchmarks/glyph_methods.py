@@ -30,11 +30,11 @@ VARIANTS = {
 }
 
 
-def glyph_benchmark(name: str, variants: dict, doc: str) -> None:
+def glyph_benchmark(name: str, variants: dict, doc: str) -> dict:
     """compare_methods on the glyph config (PCA maps: the report's figure, not a metric)."""
     base = yaml.safe_load(CONFIG.read_text())
     base["evaluate"] = {"map": "pca"}
-    compare_methods(
+    return compare_methods(
         name, variants, doc, base=base, smoke_data={"name": "glyphs", "charset": "digits"}
     )
 

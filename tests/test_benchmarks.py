@@ -46,20 +46,44 @@ def test_benchmark_script_smoke(script):
 
 def test_glyph_bn_heads_variants_build():
     # glyph_bn_heads.py is glyph_methods.py's (smoke-tested) loop over these variants
-    import importlib.util
-
     from discotok.encoders.cnn2d import CNN2d
     from discotok.registry import METHODS
 
-    spec = importlib.util.spec_from_file_location("bn", BENCH / "glyph_bn_heads.py")
+    module = _bench_module("glyph_bn_heads")
+    assert set(module.VARIANTS) == {"simclr", "swav", "dino", "groco", "gedi"}
+    for variant in module.VARIANTS.values():
+        method = METHODS.build(variant, encoder=CNN2d((1, 32, 32), width=4, depth=2, norm="none"))
+        norms = [m for m in method.modules() if type(m).__name__ == "BatchNorm1d"]
+        assert norms, variant  # the encoder has none: they are in the head
+
+
+def _bench_module(name: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     sys.path.insert(0, str(BENCH))
     try:
         spec.loader.exec_module(module)
     finally:
         sys.path.remove(str(BENCH))
-    assert set(module.VARIANTS) == {"simclr", "swav", "dino", "groco", "gedi"}
-    for variant in module.VARIANTS.values():
-        method = METHODS.build(variant, encoder=CNN2d((1, 32, 32), width=4, depth=2, norm="none"))
-        norms = [m for m in method.modules() if type(m).__name__ == "BatchNorm1d"]
-        assert norms, variant  # the encoder has none: they are in the head
+    return module
+
+
+def test_summary_keeps_each_methods_own_numbers_and_the_sie_table_reads_them():
+    common = _bench_module("common")
+    base = dict.fromkeys(common.METRICS, 0.5) | {"pretrain_seconds": 1.0, "samples_per_second": 2.0}
+    rows = [
+        {"variant": "sie", "seed": 0, **base, "method_invariant_linear_acc": 0.6, "method_n": "x"},
+        {"variant": "sie", "seed": 1, **base, "method_invariant_linear_acc": 0.8},
+        {"variant": "sie", "seed": 2, "failed": "loss is NaN"},
+    ]
+    summary, _ = common._summarise({"sie": {}}, rows, [])
+    assert summary["sie"]["runs"] == 2 and summary["sie"]["failed"] == 1
+    assert summary["sie"]["method_invariant_linear_acc"]["mean"] == pytest.approx(0.7)
+    assert "method_n" not in summary["sie"]  # not a number in every run
+    sie = _bench_module("sie_equivariance")
+    lines = sie.table(summary).splitlines()
+    assert len(lines) == 4  # header, rule, the invariant and the equivariant half
+    assert "0.700 ± 0.141" in lines[2] and lines[3].split()[2:] == ["-"] * 5
+    assert sie.VARIANTS["sie_no_equivariance"]["equivariance_weight"] == 0.0

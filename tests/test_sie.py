@@ -59,3 +59,6 @@ def test_equivariant_half_knows_the_transformation_and_the_invariant_half_does_n
     assert found["equivariant_transform_r2"] > 0.3, found
     assert found["equivariant_transform_r2"] > found["invariant_transform_r2"] + 0.05, found
     assert found["invariant_linear_acc"] > 0.5, found
+    for half in ("equivariant", "invariant"):  # per transformation; angle weighs two columns
+        parts = [found[f"{half}_r2_{p}"] for p in ("angle", "angle", "scale", "brightness")]
+        assert sum(parts) / 4 == pytest.approx(found[f"{half}_transform_r2"]), found

@@ -33,6 +33,7 @@ from discotok.methods.vicreg import gathered_batch, vicreg_terms
 from discotok.registry import EVALUATORS, METHODS
 
 PARAMETERS = ("cos_angle", "sin_angle", "log_scale", "brightness")
+TRANSFORMATIONS = {"angle": (0, 1), "scale": (2,), "brightness": (3,)}  # columns of PARAMETERS
 
 
 def transform(
@@ -158,7 +159,8 @@ class SIE(SSLMethod):
     def evaluate_method(self, data: Dataset, run_dir: Path, seed: int) -> dict[str, Any]:
         """Linear probe on each half; R^2 of the relative transformation regressed by an MLP
         (as in the paper: the relation between the pair is not linear) from the pair of
-        equivariant halves, and from the pair of invariant halves as the control."""
+        equivariant halves, and from the pair of invariant halves as the control; and that R^2
+        per transformation (angle: the mean over its cos and sin)."""
         from sklearn.metrics import r2_score
         from sklearn.neural_network import MLPRegressor
         from sklearn.pipeline import make_pipeline
@@ -183,5 +185,9 @@ class SIE(SSLMethod):
                     hidden_layer_sizes=(256,), max_iter=300, early_stopping=True, random_state=seed
                 ),
             ).fit(tr, p_tr)
-            out[f"{name}_transform_r2"] = float(r2_score(p_te, model.predict(te)))
+            predicted = model.predict(te)
+            out[f"{name}_transform_r2"] = float(r2_score(p_te, predicted))
+            per_column = r2_score(p_te, predicted, multioutput="raw_values")
+            for parameter, columns in TRANSFORMATIONS.items():
+                out[f"{name}_r2_{parameter}"] = float(per_column[list(columns)].mean())
         return out
