@@ -151,6 +151,23 @@ def test_gpc_finds_the_number_of_classes_from_half_and_double(k_init):
     assert np.array_equal(gmm.labels_[labelled], y[labelled])  # old classes keep their ids
 
 
+@pytest.mark.parametrize("explore", [0.0, 0.5])
+def test_gpc_explores_under_the_weakest_prior_first(explore):
+    x, y = blobs(100, 4, 4, 1.0, 0)
+    labelled, _ = discovery_split(y, 2, 0.5, seed=0)
+    seen = []
+
+    class Spy(SemiSupervisedGMM):
+        def _split(self, z, labels, labelled, rng):
+            seen.append(self.strength_)
+            return super()._split(z, labels, labelled, rng)
+
+    gmm = Spy(2, iterations=10, prior_strength=200.0, explore=explore).fit(x, y, labelled)
+    weak = (int(explore * 10) + 1) // 2  # splits run on iterations 0, 2, 4, ...
+    assert seen == [0.0] * weak + [200.0] * (5 - weak)
+    assert gmm.strength_ == 200.0
+
+
 def test_discovery_accuracy_is_one_hungarian_map():
     y = np.array([0, 0, 1, 1, 2, 2])
     assert discovery_accuracy(y, np.array([5, 5, 7, 7, 9, 9]), [0]) == {
@@ -171,6 +188,8 @@ def test_gpc_bad_input():
         SemiSupervisedGMM(200).fit(x, y, labelled)
     with pytest.raises(DataError, match="one label and one labelled flag per row"):
         SemiSupervisedGMM(4).fit(x, y[:-1], labelled)
+    with pytest.raises(ConfigError, match="explore"):
+        SemiSupervisedGMM(4, explore=1.0)
 
 
 # ---- latent label shift -----------------------------------------------------------------

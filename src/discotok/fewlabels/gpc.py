@@ -14,6 +14,15 @@ old classes never merge, and a split of an old class keeps all its labelled poin
 The NIW prior's scale matrix is set so that its expected covariance equals the average
 within-class covariance of the labelled classes: the labels say how big a class is, and the
 moves look for components of that size. `prior_scale` (> 1: coarser, < 1: finer) tunes it.
+
+The calibrated prior is strong, and under it the moves get stuck where they start: from too
+few components a lone split rarely pays (a new class split off an old one on its own can
+lower the posterior even when the partition with every class apart is more probable), from
+too many a lone merge rarely does. So the first `explore` share of the iterations (half by
+default) runs under the weakest prior, which splits freely, and the rest under the chosen
+one, which merges back what it does not support: both starts pass through an over-split
+state and end near the same K (measured: benchmarks/few_labels.py). ``explore=0`` turns
+this off.
 """
 
 from __future__ import annotations
@@ -62,7 +71,8 @@ STRENGTHS = (0.0, 25.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1600.0)
 class SemiSupervisedGMM:
     """GPC's semi-supervised GMM; after `fit`: `labels_` (component of each point),
     `k_` (number of components), `old_` (old class of each of the first components),
-    `history_` (K after each iteration)."""
+    `history_` (K after each iteration), `strength_` (the prior strength of the last
+    iterations: calibrated or given)."""
 
     def __init__(
         self,
@@ -74,10 +84,13 @@ class SemiSupervisedGMM:
         prior_strength: float | None = None,
         dim: int = 16,
         min_size: int = 10,
+        explore: float = 0.5,
         seed: int = 0,
     ) -> None:
         check_range("k_init", k_init, 1)
         check_range("iterations", iterations, 1)
+        check_range("explore", explore, 0, 1, high_inclusive=False)
+        self.explore = explore
         check_range("alpha", alpha, 0, low_inclusive=False)
         check_range("prior_scale", prior_scale, 0, low_inclusive=False)
         check_range("dim", dim, 1)
@@ -272,7 +285,10 @@ class SemiSupervisedGMM:
             self._calibrate(rng)
         labels = self._init_labels(z, old_code, labelled, rng)
         self.history_ = [len(np.unique(labels))]
+        strength, explore = self.strength_, int(round(self.explore * self.iterations))
         for it in range(self.iterations):
+            if explore:  # the first `explore` iterations under the weakest prior
+                self._set_strength(0.0 if it < explore else strength)
             labels = self._em_step(z, labels, labelled)
             if it % 2 == 0:
                 labels = self._split(z, labels, labelled, rng)
