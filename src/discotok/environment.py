@@ -34,18 +34,24 @@ def _version(name: str) -> str | None:
         return None
 
 
-def _git_commit() -> str | None:
+def _git(*args: str, cwd: Path = Path(__file__).parent) -> str | None:
+    """stdout of a git command in `cwd` (default: this package's checkout); None without git."""
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            cwd=Path(__file__).parent,
-        )
+        out = subprocess.run(["git", *args], capture_output=True, text=True, timeout=5, cwd=cwd)
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None
+    return out.stdout if out.returncode == 0 else None
+
+
+def git_state(cwd: Path = Path(__file__).parent) -> dict[str, Any]:
+    """The checkout's commit, and the tracked files changed since it (a result computed from
+    uncommitted code says so); both None outside a git checkout."""
+    commit = _git("rev-parse", "HEAD", cwd=cwd)
+    changed = _git("status", "--porcelain", "--untracked-files=no", cwd=cwd)
+    return {
+        "git_commit": commit.strip() if commit else None,
+        "git_uncommitted": None if changed is None else [line[3:] for line in changed.splitlines()],
+    }
 
 
 def describe_environment(**extra: Any) -> dict[str, Any]:
@@ -67,7 +73,7 @@ def describe_environment(**extra: Any) -> dict[str, Any]:
         "torch_threads": torch.get_num_threads(),
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "packages": {name: _version(name) for name in PACKAGES},
-        "git_commit": _git_commit(),
+        **git_state(),
         "command": " ".join(sys.argv),
         **extra,
     }
