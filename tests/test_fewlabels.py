@@ -257,6 +257,7 @@ def test_workflows_write_results_and_predictions(run_with_embeddings):
 
     result = discover(run, k_init=8)
     assert result["settings"]["old_classes"] == [0, 1] and result["true_k"] == 4
+    assert result["settings"]["explore"] == 0.5  # the split/merge schedule is on record
     assert {"all_acc", "old_acc", "new_acc"} <= set(result["gpc"])
     with np.load(run / "discovery.npz") as out:
         assert out["clusters"].max() + 1 == result["k_estimate"]

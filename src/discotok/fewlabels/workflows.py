@@ -239,6 +239,7 @@ def discover(
             "labelled": int(labelled.sum()),
             "unlabelled": int((~labelled).sum()),
             "prior_strength": gmm.strength_,
+            "explore": gmm.explore,
         },
         "k_estimate": gmm.k_,
         "k_history": gmm.history_,
