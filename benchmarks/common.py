@@ -99,6 +99,7 @@ def compare_methods(
     raw: list[dict[str, Any]] = []
     earlier: list[dict[str, Any]] | None = None  # environments of the runs kept by --resume
     seeds = args.seeds[:1] if args.smoke else args.seeds
+    summary: dict[str, Any] = {}
 
     def record(cfg: dict[str, Any], earlier: list[dict[str, Any]] | None) -> None:
         """Rewrite results/<name>.json after every run: a stopped benchmark keeps its runs."""
@@ -158,8 +159,9 @@ def compare_methods(
                     flush=True,
                 )
                 record(cfg, earlier)
-            print("\n".join(_summarise(variants, rows, raw)[1]), flush=True)
-    return _summarise(variants, rows, raw)[0]
+            summary, lines = _summarise(variants, rows, raw)
+            print("\n".join(lines), flush=True)
+    return summary
 
 
 def _kept_runs(
