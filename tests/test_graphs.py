@@ -22,9 +22,12 @@ from discotok.graphs.graph import (
 from discotok.graphs.node_classification import MODELS, node_classification
 from discotok.graphs.vqgraph import (
     GraphTeacher,
+    StudentMLP,
     TrainSettings,
+    _Batches,
     code_logits,
     teacher_code_distribution,
+    train_student,
 )
 
 SLICE = Path(__file__).parent / "data" / "debian_slice.txt"
@@ -151,7 +154,12 @@ def test_gnn_uses_structure_that_an_mlp_cannot_see():
     # weak feature signal, strong communities: the graph carries the label
     g = sbm_graph((60, 60, 60), p_in=0.15, p_out=0.005, signal=0.2, seed=0)
     r = node_classification(
-        g, train=0.2, inductive=0.2, hidden=32, codes=16, settings=TrainSettings(epochs=60)
+        g,
+        train=0.2,
+        inductive=0.2,
+        hidden=32,
+        codes=16,
+        settings=TrainSettings(epochs=60, student_steps=300),
     )
     acc = r["accuracy"]
     assert set(acc) == set(MODELS)
@@ -166,6 +174,7 @@ def test_graph_command(tmp_path, capsys):
 
     out = tmp_path / "r.json"
     args = ["graph", "--data", "karate", "--epochs", "5", "--codes", "4", "--hidden", "8"]
+    args += ["--student-steps", "20", "--batch-size", "8"]
     assert main([*args, "--train", "0.3", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "vqgraph" in printed and "inference per 10k nodes" in printed
@@ -182,3 +191,26 @@ def test_contrastive_gnn_pretraining_learns():
     gnn = GNN(8, 16, dropout=0.0)
     losses = pretrain_gnn(gnn, torch.from_numpy(g.x), torch.from_numpy(g.edge_index), 40, lr=0.01)
     assert len(losses) == 40 and np.mean(losses[-5:]) < np.mean(losses[:5])
+
+
+def test_student_batches_cover_every_node_once_per_pass():
+    torch.manual_seed(0)
+    batches = _Batches(torch.arange(10, 20), 3)
+    first = torch.cat([batches.next() for _ in range(3)])  # 9 of 10: the last 1 is dropped
+    assert len(first) == 9 and len(set(first.tolist())) == 9 and first.min() >= 10
+    assert len(_Batches(torch.arange(4), 8).next()) == 4  # fewer nodes than a batch: all
+
+
+def test_distilled_student_learns_the_teachers_soft_labels_on_unlabelled_nodes():
+    # a labelling of all nodes that the features determine; only 6 nodes carry true labels,
+    # so a student can only get the rest right by following the soft labels
+    torch.manual_seed(0)
+    x = torch.randn(300, 8)
+    target = (x[:, 0] > 0).long() + 2 * (x[:, 1] > 0).long()
+    soft = torch.nn.functional.one_hot(target, 4).float() * 0.9 + 0.025
+    train, val = torch.arange(6), torch.arange(6, 300)
+    settings = TrainSettings(student_steps=400, batch_size=64, label_weight=0.0)
+    student = train_student(StudentMLP(8, 4, 32), x, target, train, val, settings, soft_labels=soft)
+    with torch.no_grad():
+        agree = (student(x)["logits"].argmax(-1) == target).float().mean()
+    assert agree > 0.9

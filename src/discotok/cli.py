@@ -132,7 +132,12 @@ def cmd_graph(args: argparse.Namespace) -> None:
         codes=args.codes,
         conv=args.conv,
         ssl_epochs=args.ssl_epochs,
-        settings=TrainSettings(epochs=args.epochs, lr=args.lr),
+        settings=TrainSettings(
+            epochs=args.epochs,
+            lr=args.lr,
+            student_steps=args.student_steps,
+            batch_size=args.batch_size,
+        ),
         seed=args.seed,
     )
     print(format_results(result))
@@ -268,7 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hidden", type=int, default=128)
     p.add_argument("--codes", type=int, default=512, help="codebook size")
     p.add_argument("--conv", default="sage", choices=("sage", "gcn"))
-    p.add_argument("--epochs", type=int, default=200)
+    p.add_argument("--epochs", type=int, default=200, help="teacher epochs (full-batch)")
+    p.add_argument("--student-steps", type=int, default=3000, help="mini-batch steps per MLP")
+    p.add_argument("--batch-size", type=int, default=512, help="student mini-batch")
     p.add_argument("--lr", type=float, default=0.01)
     p.add_argument("--ssl-epochs", type=int, default=0, help="contrastive GNN pretraining")
     p.add_argument("--seed", type=int, default=0)

@@ -96,10 +96,15 @@ def node_classification(
     results: dict[str, dict[str, float]] = {}
     start = time.perf_counter()
 
+    pretrained = None
+    if ssl_epochs:  # once, shared by both teachers
+        pretrained = GraphTeacher(x.shape[1], k, hidden, conv=conv, codes=codes).gnn
+        pretrain_gnn(pretrained, x, edges, ssl_epochs)
+
     def new_teacher() -> GraphTeacher:
         teacher = GraphTeacher(x.shape[1], k, hidden, conv=conv, codes=codes)
-        if ssl_epochs:
-            pretrain_gnn(teacher.gnn, x, edges, ssl_epochs)
+        if pretrained is not None:
+            teacher.gnn.load_state_dict(pretrained.state_dict())
         return teacher
 
     plain = train_teacher(new_teacher(), x, edges, y, tr, va, settings, use_vq=False)
@@ -118,7 +123,7 @@ def node_classification(
         "vqgraph": {"soft_labels": soft, "soft_codes": soft_codes, "codebook": teacher.codebook},
     }
     for name, extra in students.items():
-        student = StudentMLP(x.shape[1], k, hidden)
+        student = StudentMLP(x.shape[1], k, hidden, dropout=settings.student_dropout)
         student = train_student(student, x, y, tr, va, settings, **extra)
         with torch.no_grad():
             results[name] = scores(student(x)["logits"], student(x_all)["logits"])

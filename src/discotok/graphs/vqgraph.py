@@ -196,11 +196,18 @@ def pretrain_gnn(
 
 @dataclass
 class TrainSettings:
-    """Full-batch training: Adam; every `eval_every` epochs the validation accuracy is
-    checked and the best state so far is kept."""
+    """Adam, keeping the state with the best validation accuracy. The teacher trains
+    full-batch for `epochs` (checked every `eval_every`); the students on mini-batches for
+    `student_steps` steps (checked every `student_eval_every`): each step takes
+    `batch_size` labelled nodes for the label loss and, when distilling, `batch_size` nodes
+    of the whole graph for the soft-label and code losses."""
 
     epochs: int = 200
     eval_every: int = 5
+    student_steps: int = 3000
+    student_eval_every: int = 100
+    batch_size: int = 512
+    student_dropout: float = 0.2
     lr: float = 0.01
     weight_decay: float = 5e-4
     feature_weight: float = 1.0
@@ -214,6 +221,10 @@ class TrainSettings:
     def __post_init__(self) -> None:
         check_range("epochs", self.epochs, 1)
         check_range("eval_every", self.eval_every, 1)
+        check_range("student_steps", self.student_steps, 1)
+        check_range("student_eval_every", self.student_eval_every, 1)
+        check_range("batch_size", self.batch_size, 1)
+        check_range("student_dropout", self.student_dropout, 0.0, 1.0, high_inclusive=False)
         check_range("lr", self.lr, 0.0, low_inclusive=False)
         check_range("label_weight", self.label_weight, 0.0, 1.0)
         check_range("tau", self.tau, 0.0, low_inclusive=False)
@@ -231,16 +242,19 @@ def _fit(
     step_loss: callable,
     evaluate: callable,
     settings: TrainSettings,
-) -> tuple[nn.Module, list[float]]:
+    steps: int,
+    eval_every: int,
+) -> nn.Module:
+    """`steps` optimiser steps; every `eval_every` (and at the end) keep the best state."""
     opt = torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     best, best_state = -1.0, None
-    for epoch in range(1, settings.epochs + 1):
+    for step in range(1, steps + 1):
         model.train()
         loss = step_loss()
         opt.zero_grad()
         loss.backward()
         opt.step()
-        if epoch % settings.eval_every and epoch != settings.epochs:
+        if step % eval_every and step != steps:
             continue
         model.eval()
         with torch.no_grad():
@@ -277,7 +291,7 @@ def train_teacher(
     def evaluate() -> float:
         return _accuracy(teacher_logits(teacher, x, edge_index), y, val)
 
-    return _fit(teacher, step_loss, evaluate, settings)
+    return _fit(teacher, step_loss, evaluate, settings, settings.epochs, settings.eval_every)
 
 
 @torch.no_grad()
@@ -305,27 +319,47 @@ def train_student(
     codebook: torch.Tensor | None = None,
 ) -> StudentMLP:
     """Labels only; or labels + the teacher's soft labels on every node (GLNN); or both plus
-    the teacher's code distribution (VQGraph)."""
+    the teacher's code distribution (VQGraph). Mini-batches: see TrainSettings."""
     lam, tau = settings.label_weight, settings.tau
+    labelled = _Batches(train, settings.batch_size)
+    every_node = _Batches(torch.arange(x.shape[0]), settings.batch_size)
 
     def step_loss() -> torch.Tensor:
-        out = student(x)
-        loss = F.cross_entropy(out["logits"][train], y[train])
+        b = labelled.next()
+        loss = F.cross_entropy(student(x[b])["logits"], y[b])
         if soft_labels is None:
             return loss
-        kl = F.kl_div(F.log_softmax(out["logits"], -1), soft_labels, reduction="batchmean")
+        b = every_node.next()
+        out = student(x[b])
+        kl = F.kl_div(F.log_softmax(out["logits"], -1), soft_labels[b], reduction="batchmean")
         loss = lam * loss + (1 - lam) * kl
         if soft_codes is not None:
             mine = code_logits(student.code_head(out["h"]), codebook, settings.code_temperature)
             loss = loss + settings.code_weight * (tau**2) * F.kl_div(
-                F.log_softmax(mine / tau, -1), soft_codes, reduction="batchmean"
+                F.log_softmax(mine / tau, -1), soft_codes[b], reduction="batchmean"
             )
         return loss
 
     def evaluate() -> float:
         return _accuracy(student(x)["logits"], y, val)
 
-    return _fit(student, step_loss, evaluate, settings)
+    return _fit(
+        student, step_loss, evaluate, settings, settings.student_steps, settings.student_eval_every
+    )
+
+
+class _Batches:
+    """Endless shuffled mini-batches of `nodes` (a new permutation after each pass)."""
+
+    def __init__(self, nodes: torch.Tensor, size: int) -> None:
+        self.nodes, self.size = nodes, size
+        self.order, self.at = nodes[:0], 0
+
+    def next(self) -> torch.Tensor:
+        if self.at + self.size > len(self.order):
+            self.order, self.at = self.nodes[torch.randperm(len(self.nodes))], 0
+        self.at += self.size
+        return self.order[self.at - self.size : self.at]
 
 
 @torch.no_grad()
