@@ -105,15 +105,24 @@ def format_few_labels(kind: str, result: dict[str, Any]) -> str:
             lines += ["", _align(["classifier", "test acc"], rows)]
     elif kind == "discovery":
         truth = f" (true {result['true_k']})" if "true_k" in result else ""
-        lines.append(f"clusters: {result['k_history'][0]} -> {result['k_estimate']}{truth}")
+        first = result.get("before_finetune", result)
+        path = f"{first['k_history'][0]} -> {first['k_estimate']}"
+        if "before_finetune" in result:
+            path += f" -> fine-tuned -> {result['k_estimate']}"
+        lines.append(f"clusters: {path}{truth}")
         if "gpc" in result:
-            rows = [
-                [name, *[f"{result[key][part]:.3f}" for part in ("all_acc", "old_acc", "new_acc")]]
-                for name, key in (
-                    ("GPC (K estimated)", "gpc"),
-                    ("k-means, true K", "kmeans_true_k"),
-                )
+            named = [
+                ("GPC (K estimated)", result, "gpc"),
+                ("k-means, true K", result, "kmeans_true_k"),
             ]
+            if "before_finetune" in result:
+                b = result["before_finetune"]
+                named[0:0] = [
+                    ("before fine-tuning: GPC", b, "gpc"),
+                    ("  k-means, true K", b, "kmeans_true_k"),
+                ]
+            parts = ("all_acc", "old_acc", "new_acc")
+            rows = [[name, *[f"{r[key][part]:.3f}" for part in parts]] for name, r, key in named]
             lines += ["", _align(["unlabelled points", "all", "old", "new"], rows)]
     else:
         if "ddfa" in result:

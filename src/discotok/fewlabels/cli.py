@@ -45,6 +45,7 @@ def cmd_discover(args: argparse.Namespace) -> None:
         known=args.known,
         label_fraction=args.label_fraction,
         k_init=args.k_init,
+        finetune_epochs=args.finetune_epochs,
         seed=args.seed,
     )
     print(format_few_labels("discovery", result))
@@ -100,6 +101,12 @@ def add_fewlabels_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--known", type=int, help="without --labels: old classes (default: half)")
     p.add_argument("--label-fraction", type=float, default=0.5)
     p.add_argument("--k-init", type=int, help="clusters to start from (default: 2 x old)")
+    p.add_argument(
+        "--finetune-epochs",
+        type=int,
+        default=0,
+        help="then fine-tune the encoder on the clusters' prototypes and cluster again",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_discover)
 

@@ -205,6 +205,7 @@ def discover(
     label_fraction: float = 0.5,
     k_init: int | None = None,
     iterations: int = 40,
+    finetune_epochs: int = 0,
     seed: int = 0,
 ) -> dict[str, Any]:
     """Generalized category discovery with GPC's split/merge GMM -> ``discovery.json``/``.npz``.
@@ -212,7 +213,10 @@ def discover(
     Without `labels`, the first `known` classes (default: half) are old and `label_fraction`
     of their points labelled. `k_init` (default: twice the labelled classes) is where the
     number of clusters starts; the estimate is reported with All / Old / New accuracy on the
-    unlabelled points, next to k-means (faiss) given the true number of classes.
+    unlabelled points, next to k-means (faiss) given the true number of classes. With
+    `finetune_epochs` > 0 the run's featurizer is then fine-tuned on the clusters
+    (prototypes.py) and the mixture fitted again on the new embeddings, from the estimated K;
+    the first round's numbers are kept under ``before_finetune``.
     """
     emb = _embeddings(run_dir)
     x, y_true = emb["train"], emb.get("y_train")
@@ -229,6 +233,18 @@ def discover(
     k_init = 2 * len(old) if k_init is None else k_init
     t0 = time.perf_counter()
     gmm = SemiSupervisedGMM(k_init, iterations=iterations, seed=seed).fit(x, y, labelled)
+    arrays: dict[str, np.ndarray] = {}
+    before = None
+    if finetune_epochs:
+        from discotok.fewlabels.prototypes import prototype_finetune
+
+        before = _discovery_scores(x, y_true, gmm, labelled, old, seed)
+        x, arrays["test_finetuned"], losses = prototype_finetune(
+            run_dir, gmm.labels_, epochs=finetune_epochs, seed=seed
+        )
+        arrays["train_finetuned"] = x
+        before.update(k_estimate=gmm.k_, k_history=gmm.history_, finetune_losses=losses)
+        gmm = SemiSupervisedGMM(gmm.k_, iterations=iterations, seed=seed).fit(x, y, labelled)
     result: dict[str, Any] = {
         "settings": {
             "k_init": k_init,
@@ -240,23 +256,43 @@ def discover(
             "unlabelled": int((~labelled).sum()),
             "prior_strength": gmm.strength_,
             "explore": gmm.explore,
+            "finetune_epochs": finetune_epochs,
         },
         "k_estimate": gmm.k_,
         "k_history": gmm.history_,
         "fit_seconds": time.perf_counter() - t0,
+        **_discovery_scores(x, y_true, gmm, labelled, old, seed),
     }
-    if y_true is not None and (~labelled).any():
-        from discotok.tokenizers.kmeans import faiss_kmeans
-
-        u = ~labelled
-        result["true_k"] = int(len(np.unique(y_true)))
-        result["gpc"] = discovery_accuracy(y_true[u], gmm.labels_[u], old)
-        _, clusters, _ = faiss_kmeans(
-            np.ascontiguousarray(x[u], dtype=np.float32), result["true_k"], seed=seed, nredo=5
-        )
-        result["kmeans_true_k"] = discovery_accuracy(y_true[u], clusters, old)
-    _write(run_dir, "discovery", result, clusters=gmm.labels_, labelled=labelled)
+    if before is not None:
+        result["before_finetune"] = before
+    _write(run_dir, "discovery", result, clusters=gmm.labels_, labelled=labelled, **arrays)
     return result
+
+
+def _discovery_scores(
+    x: np.ndarray,
+    y_true: np.ndarray | None,
+    gmm: SemiSupervisedGMM,
+    labelled: np.ndarray,
+    old: np.ndarray,
+    seed: int,
+) -> dict[str, Any]:
+    """All / Old / New accuracy of the mixture and of k-means given the true K, on the
+    unlabelled points (nothing without ground truth)."""
+    if y_true is None or labelled.all():
+        return {}
+    from discotok.tokenizers.kmeans import faiss_kmeans
+
+    u = ~labelled
+    true_k = int(len(np.unique(y_true)))
+    _, clusters, _ = faiss_kmeans(
+        np.ascontiguousarray(x[u], dtype=np.float32), true_k, seed=seed, nredo=5
+    )
+    return {
+        "true_k": true_k,
+        "gpc": discovery_accuracy(y_true[u], gmm.labels_[u], old),
+        "kmeans_true_k": discovery_accuracy(y_true[u], clusters, old),
+    }
 
 
 def label_shift(
