@@ -214,3 +214,10 @@ def test_distilled_student_learns_the_teachers_soft_labels_on_unlabelled_nodes()
     with torch.no_grad():
         agree = (student(x)["logits"].argmax(-1) == target).float().mean()
     assert agree > 0.9
+
+
+def test_inference_timing_covers_gnn_and_mlp():
+    from discotok.graphs.node_classification import inference_seconds_per_10k
+
+    times = inference_seconds_per_10k(karate_graph(), hidden=8, repeats=3)
+    assert set(times) == {"gnn", "mlp"} and all(t > 0 for t in times.values())

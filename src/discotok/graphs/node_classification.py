@@ -40,8 +40,10 @@ MODELS = ("mlp", "gnn", "gnn_vq", "glnn", "vqgraph")
 
 
 def _time_per_10k(fn: callable, nodes: int, repeats: int = 5) -> float:
+    """Median seconds of `repeats` calls of `fn` (after one warm-up call), per 10k nodes."""
     times = []
     with torch.no_grad():
+        fn()
         for _ in range(repeats):
             t0 = time.perf_counter()
             fn()
@@ -154,6 +156,23 @@ def node_classification(
             "mlp": _time_per_10k(lambda: student(x_all), graph.num_nodes),
         },
         "train_seconds": time.perf_counter() - start,
+    }
+
+
+def inference_seconds_per_10k(
+    graph: Graph, *, hidden: int = 128, conv: str = "sage", repeats: int = 20
+) -> dict[str, float]:
+    """Full-batch forward time over the whole graph, per 10k nodes, of the GNN (message
+    passing + classifier) and of an MLP student of the same width, untrained: the time does
+    not depend on the weights. One warm-up call, then the median of `repeats`."""
+    x, edges = torch.from_numpy(graph.x), torch.from_numpy(graph.edge_index)
+    teacher = GraphTeacher(x.shape[1], graph.num_classes, hidden, conv=conv, codes=2).eval()
+    student = StudentMLP(x.shape[1], graph.num_classes, hidden).eval()
+    return {
+        "gnn": _time_per_10k(
+            lambda: teacher.classifier(teacher.gnn(x, edges)), graph.num_nodes, repeats
+        ),
+        "mlp": _time_per_10k(lambda: student(x)["logits"], graph.num_nodes, repeats),
     }
 
 
