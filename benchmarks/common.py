@@ -77,12 +77,16 @@ def compare_methods(
     doc: str,
     base: dict[str, Any] | None = None,
     smoke_data: dict[str, Any] | None = None,
+    train: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """One pipeline (the demo's on MNIST-1D unless `base` says otherwise) once per method
     variant and seed: same data, encoder, views, epochs and seeds; a mean +- std table of the
     embedding's metrics, with the raw input as the floor -> results/<name>.json, rewritten
     after each run (all methods of a seed, then the next seed). A run that fails with a user
     error (a diverged loss...) is recorded as failed and the others go on.
+    `train` maps a variant to its own training settings (a batch size...), applied over the
+    shared ones (under --smoke a batch size is capped at 64); the results file keeps the
+    shared config and these.
     Command line: [--seeds 0 1 2] [--epochs N] [--smoke]. Returns the summary (per variant:
     mean +- std of each metric, and of the method's own numeric metrics, ``method_*``)."""
     parser = argparse.ArgumentParser(description=doc)
@@ -107,6 +111,8 @@ def compare_methods(
             return
         summary, lines = _summarise(variants, rows, raw)
         payload = {"config": cfg, "runs": rows, "raw": raw, "summary": summary}
+        if train:
+            payload["variant_train"] = train
         if earlier:
             payload["earlier_environments"] = earlier
         write_results(name, {**payload, "table": lines})
@@ -123,13 +129,17 @@ def compare_methods(
                     cfg["data"] = smoke_data or SMOKE_DATA
                     cfg["train"].update(epochs=1, batch_size=64)
                 if args.resume and not args.smoke and earlier is None:
-                    earlier = _kept_runs(name, cfg, rows, raw)
+                    earlier = _kept_runs(name, cfg, train, rows, raw)
                 if any(r["variant"] == variant and r["seed"] == seed for r in rows):
                     print(f"{variant} seed {seed}: kept from the earlier results", flush=True)
                     continue
                 run_dir = Path(tmp) / f"{variant}-{seed}"
+                run_cfg = copy.deepcopy(cfg)
+                run_cfg["train"].update((train or {}).get(variant, {}))
+                if args.smoke:  # the smoke data holds 480 training samples
+                    run_cfg["train"]["batch_size"] = min(run_cfg["train"]["batch_size"], 64)
                 try:
-                    m = run_pipeline(cfg, run_dir)
+                    m = run_pipeline(run_cfg, run_dir)
                 except TrainingInterrupted:  # Ctrl-C / SIGTERM stops the benchmark, not a run
                     raise
                 except DiscotokError as err:
@@ -165,17 +175,22 @@ def compare_methods(
 
 
 def _kept_runs(
-    name: str, cfg: dict[str, Any], rows: list[dict[str, Any]], raw: list[dict[str, Any]]
+    name: str,
+    cfg: dict[str, Any],
+    train: dict[str, dict[str, Any]] | None,
+    rows: list[dict[str, Any]],
+    raw: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
     """Load results/<name>.json's finished runs into rows/raw for --resume; refuse a file
-    written under another config (seed and method aside). Returns its environments."""
+    written under another config (seed and method aside) or other per-variant training
+    settings. Returns its environments."""
     path = RESULTS / f"{name}.json"
     if not path.is_file():
         print(f"--resume: no {path} yet, starting fresh", flush=True)
         return []
     old = json.loads(path.read_text())
     strip = lambda c: {k: v for k, v in c.items() if k not in ("seed", "method")}  # noqa: E731
-    if strip(old["config"]) != strip(cfg):
+    if strip(old["config"]) != strip(cfg) or old.get("variant_train") != (train or None):
         raise SystemExit(f"--resume: {path} was written under another config; run without it")
     rows.extend(r for r in old["runs"] if "failed" not in r)
     raw.extend(old["raw"])

@@ -1,5 +1,6 @@
 """Seconds-long smoke runs of the benchmark scripts, so they keep working."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -87,3 +88,36 @@ def test_summary_keeps_each_methods_own_numbers_and_the_sie_table_reads_them():
     assert len(lines) == 4  # header, rule, the invariant and the equivariant half
     assert "0.700 ± 0.141" in lines[2] and lines[3].split()[2:] == ["-"] * 5
     assert sie.VARIANTS["sie_no_equivariance"]["equivariance_weight"] == 0.0
+
+
+def test_variant_train_settings_reach_each_run_and_guard_resume(tmp_path, monkeypatch):
+    common = _bench_module("common")
+    cmim = _bench_module("cmim_batch_sizes")
+    assert {t["batch_size"] for t in cmim.TRAIN.values()} == {16, 64, 256, 512}
+    assert set(cmim.TRAIN) == set(cmim.VARIANTS)
+    seen = {}
+
+    def fake_pipeline(cfg, run_dir):
+        seen[run_dir.name] = (cfg["method"], cfg["train"]["batch_size"], cfg["train"]["lr"])
+        scores = dict.fromkeys(common.METRICS, 0.5)
+        return {
+            "embedding": scores,
+            "raw": scores,
+            "train": {"samples_per_second": 1.0},
+            "pretrain_seconds": 1.0,
+        }
+
+    monkeypatch.setattr(common, "run_pipeline", fake_pipeline)
+    monkeypatch.setattr(common, "RESULTS", tmp_path)
+    variants = {"a": {"name": "simclr"}, "b": {"name": "cmim"}}
+    train = {"b": {"batch_size": 16, "lr": 0.001}}
+    monkeypatch.setattr(sys, "argv", ["x", "--seeds", "0", "--epochs", "2"])
+    common.compare_methods("t", variants, "doc", train=train)
+    assert seen == {"a-0": ({"name": "simclr"}, 256, 0.004), "b-0": ({"name": "cmim"}, 16, 0.001)}
+    saved = json.loads((tmp_path / "t.json").read_text())
+    assert saved["variant_train"] == train and saved["config"]["train"]["batch_size"] == 256
+    monkeypatch.setattr(sys, "argv", ["x", "--seeds", "0", "1", "--epochs", "2", "--resume"])
+    common.compare_methods("t", variants, "doc", train=train)  # seed 0 kept, seed 1 run
+    assert len(json.loads((tmp_path / "t.json").read_text())["runs"]) == 4
+    with pytest.raises(SystemExit, match="another config"):
+        common.compare_methods("t", variants, "doc", train={"b": {"batch_size": 32}})
