@@ -17,6 +17,7 @@ import math
 from common import compare_methods
 
 from discotok.config import RunConfig
+from discotok.report import _align
 
 BATCH_SIZES = (16, 64, 256, 512)
 METHODS = {
@@ -39,5 +40,28 @@ def base_config() -> dict:
     return cfg
 
 
+COLUMNS = {  # column -> (method, metric of the summary)
+    **{f"{m} linear": (m, "linear_acc") for m in METHODS},
+    **{f"{m} kNN": (m, "knn_acc") for m in METHODS},
+    "mim informative kNN": ("mim", "method_informative_knn_acc"),
+    "cmim informative kNN": ("cmim", "method_informative_knn_acc"),
+}
+
+
+def table(summary: dict) -> str:
+    """One row per batch size: each method's probes, mean +- std over seeds."""
+    rows = []
+    for b in BATCH_SIZES:
+        cells = []
+        for method, metric in COLUMNS.values():
+            stat = summary.get(f"{method}-b{b}", {}).get(metric)
+            cells.append("-" if stat is None else f"{stat['mean']:.3f} ± {stat['std']:.3f}")
+        rows.append([str(b), *cells])
+    return _align(["batch", *COLUMNS], rows)
+
+
 if __name__ == "__main__":
-    compare_methods("cmim_batch_sizes", VARIANTS, __doc__, base=base_config(), train=TRAIN)
+    summary = compare_methods(
+        "cmim_batch_sizes", VARIANTS, __doc__, base=base_config(), train=TRAIN
+    )
+    print(table(summary))

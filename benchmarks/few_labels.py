@@ -10,8 +10,10 @@ For each seed, the demo's SimCLR model is pretrained (seed s; an existing finish
   test accuracy;
 * generalized category discovery: classes 0-4 old (50 % of their points labelled), 5-9 new;
   GPC started from K = 5 (half) and K = 20 (double); estimated K and All/Old/New accuracy on
-  the unlabelled points, against faiss k-means given the true K = 10; and GPC with the
-  weakest prior (strength 0) instead of the one calibrated on the labelled classes;
+  the unlabelled points, against faiss k-means given the true K = 10; GPC with the
+  weakest prior (strength 0) instead of the one calibrated on the labelled classes; and GPC
+  followed by prototypical contrastive fine-tuning of the encoder (5 epochs) and a second
+  fit on the new embeddings (``discover(finetune_epochs=5)``);
 * latent label shift: 20 domains with Dirichlet(alpha) class proportions, alpha 0.5 / 3 / 10;
   DDFA's Hungarian accuracy and its p(y|d) error (SPA and NMF factorisations), against
   k-means with the true K.
@@ -44,6 +46,7 @@ from discotok.fewlabels import (
     POLICIES,
     SelfTraining,
     SemiSupervisedGMM,
+    discover,
     discovery_accuracy,
     discovery_split,
     label_shift_domains,
@@ -88,7 +91,9 @@ def fine_tuned(run: Path, seed: int, fraction: float, epochs: int) -> dict[str, 
     }
 
 
-def discovery(emb: dict, seed: int, starts: tuple[int, ...]) -> dict[str, dict[str, float]]:
+def discovery(
+    emb: dict, seed: int, starts: tuple[int, ...], run: Path, finetune_epochs: int
+) -> dict[str, dict[str, float]]:
     x, y = emb["train"], emb["y_train"]
     k = len(np.unique(y))
     labelled, old = discovery_split(y, k // 2, 0.5, seed=seed)
@@ -105,6 +110,15 @@ def discovery(emb: dict, seed: int, starts: tuple[int, ...]) -> dict[str, dict[s
                 "prior_strength": gmm.strength_,
                 "seconds": time.perf_counter() - t0,
             }
+    for k_init in starts:  # the same split: discover() draws it from the same seed
+        t0 = time.perf_counter()
+        found = discover(run, k_init=k_init, finetune_epochs=finetune_epochs, seed=seed)
+        out[f"GPC from K={k_init}, prototypical fine-tuning"] = {
+            "k": found["k_estimate"],
+            **found["gpc"],
+            "prior_strength": found["settings"]["prior_strength"],
+            "seconds": time.perf_counter() - t0,
+        }
     _, clusters, _ = faiss_kmeans(np.ascontiguousarray(x[u]), k, seed=seed, nredo=5)
     out[f"k-means, true K={k}"] = {"k": k, **discovery_accuracy(y[u], clusters, old)}
     return out
@@ -173,6 +187,7 @@ def main() -> None:
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     fraction, starts, alphas, finetune_epochs = 0.01, (5, 20), (0.5, 3.0, 10.0), 10
+    prototype_epochs = 5
     cfg = RunConfig().to_dict()
     if args.data == "glyphs":  # 62 classes: start from 31 and 124; no label shift (see doc)
         cfg = load_config(Path(__file__).parent.parent / "configs" / "glyphs_simclr.yaml")
@@ -183,7 +198,7 @@ def main() -> None:
         if args.data == "mnist1d":
             cfg["data"] = {"name": "mnist1d", "num_samples": 1000}
         cfg["train"]["epochs"] = 1
-        seeds, fraction, finetune_epochs = seeds[:1], 0.05, 1
+        seeds, fraction, finetune_epochs, prototype_epochs = seeds[:1], 0.05, 1, 1
         starts, alphas = starts[:1], alphas[:1]
         args.work_dir = tempfile.mkdtemp(prefix="discotok-few-labels-smoke-")
     per_seed = []
@@ -199,7 +214,7 @@ def main() -> None:
                     **self_training(emb, seed, fraction),
                     **fine_tuned(run, seed, fraction, finetune_epochs),
                 },
-                "discovery": discovery(emb, seed, starts),
+                "discovery": discovery(emb, seed, starts, run, prototype_epochs),
                 "label_shift": label_shift(emb, seed, alphas),
             }
         )
@@ -214,6 +229,7 @@ def main() -> None:
             "torch_threads": torch.get_num_threads(),
             "label_fraction": fraction,
             "finetune_epochs": finetune_epochs,
+            "prototype_finetune_epochs": prototype_epochs,
             "config": cfg,
             "per_seed": per_seed,
             "summary": summary,

@@ -95,6 +95,9 @@ def test_variant_train_settings_reach_each_run_and_guard_resume(tmp_path, monkey
     cmim = _bench_module("cmim_batch_sizes")
     assert {t["batch_size"] for t in cmim.TRAIN.values()} == {16, 64, 256, 512}
     assert set(cmim.TRAIN) == set(cmim.VARIANTS)
+    lines = cmim.table({"mim-b64": {"linear_acc": {"mean": 0.5, "std": 0.01}}}).splitlines()
+    assert len(lines) == 6 and lines[3].split()[:4] == ["64", "0.500", "±", "0.010"]
+    assert lines[2].split()[1:] == ["-"] * len(cmim.COLUMNS)
     seen = {}
 
     def fake_pipeline(cfg, run_dir):
