@@ -124,3 +124,16 @@ def test_variant_train_settings_reach_each_run_and_guard_resume(tmp_path, monkey
     assert len(json.loads((tmp_path / "t.json").read_text())["runs"]) == 4
     with pytest.raises(SystemExit, match="another config"):
         common.compare_methods("t", variants, "doc", train={"b": {"batch_size": 32}})
+
+
+def test_msm_protocol_resume_keeps_runs_of_the_same_config_only(tmp_path, monkeypatch):
+    msm = _bench_module("msm_protocol")
+    monkeypatch.setattr(msm, "RESULTS", tmp_path)
+    assert msm.kept_runs({"train": {}}, 8) == ([], [])  # nothing yet: start fresh
+    runs = [{"method": "mae", "seed": 0, "levels": "all"}]
+    saved = {"environment": {"git_commit": "x"}, "args": {"grid": 8}, "config": {"a": 1}}
+    (tmp_path / "msm_protocol.json").write_text(json.dumps({**saved, "runs": runs}))
+    assert msm.kept_runs({"a": 1}, 8) == (runs, [{"git_commit": "x"}])
+    for config, grid in (({"a": 2}, 8), ({"a": 1}, 4)):
+        with pytest.raises(SystemExit, match="another config"):
+            msm.kept_runs(config, grid)
