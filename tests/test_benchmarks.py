@@ -137,3 +137,12 @@ def test_msm_protocol_resume_keeps_runs_of_the_same_config_only(tmp_path, monkey
     for config, grid in (({"a": 2}, 8), ({"a": 1}, 4)):
         with pytest.raises(SystemExit, match="another config"):
             msm.kept_runs(config, grid)
+
+
+def test_gedi_energy_glyphs_variant_has_no_energy_term():
+    from discotok.encoders.cnn2d import CNN2d
+    from discotok.registry import METHODS
+
+    (variant,) = _bench_module("gedi_energy_glyphs").VARIANTS.values()
+    method = METHODS.build(variant, encoder=CNN2d((1, 32, 32), width=4, depth=2))
+    assert type(method).__name__ == "GEDI" and method.gen_weight == 0.0
