@@ -9,6 +9,7 @@ import shutil
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -184,17 +185,32 @@ def _kept_runs(
     """Load results/<name>.json's finished runs into rows/raw for --resume; refuse a file
     written under another config (seed and method aside) or other per-variant training
     settings. Returns its environments."""
+    strip = lambda c: {k: v for k, v in c.items() if k not in ("seed", "method")}  # noqa: E731
+    old, environments = earlier_results(
+        name,
+        lambda old: (
+            strip(old["config"]) == strip(cfg) and old.get("variant_train") == (train or None)
+        ),
+    )
+    if old:
+        rows.extend(r for r in old["runs"] if "failed" not in r)
+        raw.extend(old["raw"])
+    return environments
+
+
+def earlier_results(
+    name: str, same_setup: Callable[[dict[str, Any]], bool]
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """For --resume: results/<name>.json and the environments its runs ran in (None and []
+    when there is no file yet); refuse a file for which `same_setup` is false."""
     path = RESULTS / f"{name}.json"
     if not path.is_file():
         print(f"--resume: no {path} yet, starting fresh", flush=True)
-        return []
+        return None, []
     old = json.loads(path.read_text())
-    strip = lambda c: {k: v for k, v in c.items() if k not in ("seed", "method")}  # noqa: E731
-    if strip(old["config"]) != strip(cfg) or old.get("variant_train") != (train or None):
+    if not same_setup(old):
         raise SystemExit(f"--resume: {path} was written under another config; run without it")
-    rows.extend(r for r in old["runs"] if "failed" not in r)
-    raw.extend(old["raw"])
-    return [*old.get("earlier_environments", []), old["environment"]]
+    return old, [*old.get("earlier_environments", []), old["environment"]]
 
 
 def _summarise(

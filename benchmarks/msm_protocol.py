@@ -16,14 +16,13 @@ epochs) and runs the others; the file is rewritten after every seed.
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
 
 import torch
 import yaml
-from common import RESULTS, group_mean_std, write_results
+from common import earlier_results, group_mean_std, write_results
 
 from discotok import pretrain
 from discotok.config import RunConfig, resolve
@@ -98,13 +97,10 @@ def save(args: argparse.Namespace, base: dict, rows: list[dict], earlier: list[d
 def kept_runs(base: dict, grid: int) -> tuple[list[dict], list[dict]]:
     """The runs of results/msm_protocol.json and its environments, for --resume; refuse a
     file written under another config or grid."""
-    path = RESULTS / "msm_protocol.json"
-    if not path.is_file():
-        return [], []
-    old = json.loads(path.read_text())
-    if old["config"] != base or old["args"]["grid"] != grid:
-        raise SystemExit(f"--resume: {path} was written under another config; run without it")
-    return old["runs"], [*old.get("earlier_environments", []), old["environment"]]
+    old, environments = earlier_results(
+        "msm_protocol", lambda old: old["config"] == base and old["args"]["grid"] == grid
+    )
+    return (old["runs"] if old else []), environments
 
 
 if __name__ == "__main__":

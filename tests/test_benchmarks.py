@@ -128,7 +128,7 @@ def test_variant_train_settings_reach_each_run_and_guard_resume(tmp_path, monkey
 
 def test_msm_protocol_resume_keeps_runs_of_the_same_config_only(tmp_path, monkeypatch):
     msm = _bench_module("msm_protocol")
-    monkeypatch.setattr(msm, "RESULTS", tmp_path)
+    monkeypatch.setattr(sys.modules["common"], "RESULTS", tmp_path)
     assert msm.kept_runs({"train": {}}, 8) == ([], [])  # nothing yet: start fresh
     runs = [{"method": "mae", "seed": 0, "levels": "all"}]
     saved = {"environment": {"git_commit": "x"}, "args": {"grid": 8}, "config": {"a": 1}}
