@@ -24,6 +24,7 @@ BENCH = Path(__file__).parent.parent / "benchmarks"
         "tokenizer_comparison.py",
         "joint_tokens.py",
         "few_labels.py",
+        "ddfa_discriminators.py",
         "continual_schedules.py",
         "time_series.py",
         "graph_distillation.py",

@@ -22,6 +22,7 @@ from discotok.fewlabels import (
     label_subset,
     self_train,
 )
+from discotok.fewlabels.ddfa import cross_fit
 from discotok.fewlabels.gpc import niw_log_marginal
 from discotok.fewlabels.selftrain import select_confident
 from discotok.fewlabels.splits import class_proportions
@@ -193,25 +194,43 @@ def test_gpc_bad_input():
 
 
 # ---- latent label shift -----------------------------------------------------------------
-class OracleDDFA(DDFA):
-    """DDFA given the true p(d | x): what is left to get right is the factorisation."""
-
-    def __init__(self, p_d_x, **kwargs):
-        super().__init__(**kwargs)
-        self.p_d_x = p_d_x
-
-    def _discriminate(self, x, code, n_dom):
-        return self.p_d_x
-
-
 def test_ddfa_factorisation_is_exact_given_the_true_discriminator():
     x, y = blobs(300, 4, 6, 3.0, 0)
     domain, truth = label_shift_domains(y, 10, 0.5, seed=0)
     p_d = np.bincount(domain) / len(domain)
     p_d_given_y = truth * p_d[:, None] / (truth * p_d[:, None]).sum(0)
-    model = OracleDDFA(p_d_given_y[:, y].T.astype(np.float32), classes=4).fit(x, domain)
+    # the true p(d | x), given as if from a discriminator of the user's own
+    model = DDFA(4).fit(x, domain, domain_proba=p_d_given_y[:, y].T)
     scores = label_shift_scores(y, model.labels_, model.p_y_given_d_, truth)
     assert scores["acc"] == 1.0 and scores["p_y_given_d_l1"] < 1e-6
+
+
+def test_cross_fit_scores_every_point_with_the_model_fit_on_the_other_half():
+    calls = []
+
+    def fit_and_score(fit_on, score):
+        calls.append((fit_on, score))
+        return np.tile(np.float32(len(calls)), (len(score), 2))  # which model scored it
+
+    proba = cross_fit(11, fit_and_score, seed=3)
+    (fit_a, score_a), (fit_b, score_b) = calls
+    np.testing.assert_array_equal(fit_a, score_b)
+    np.testing.assert_array_equal(fit_b, score_a)
+    assert sorted(np.concatenate([score_a, score_b]).tolist()) == list(range(11))
+    assert (proba[score_a] == 1).all() and (proba[score_b] == 2).all()
+    assert abs(len(score_a) - len(score_b)) <= 1
+
+
+def test_a_linear_head_folds_its_standardisation_into_raw_feature_weights():
+    from discotok.fewlabels.head import fit_scaled_head, one_hot
+
+    x, y = blobs(40, 3, 5, 3.0, 0)
+    x = x * np.array([1, 10, 100, 0.1, 1], dtype=np.float32) + 7
+    head, mean, std = fit_scaled_head(x, one_hot(y, 3), epochs=50)
+    w, b = head.unscaled_linear(mean, std)
+    proba = torch.softmax(torch.as_tensor(x @ w.T + b), 1).numpy()
+    np.testing.assert_allclose(proba, head.predict_proba((x - mean) / std), atol=1e-5)
+    assert fit_scaled_head(x, one_hot(y, 3), "mlp", epochs=1)[0].unscaled_linear(mean, std) is None
 
 
 def test_ddfa_recovers_classes_and_proportions_from_domains():
@@ -235,6 +254,11 @@ def test_ddfa_bad_input():
         DDFA(3).fit(x, one[:-1])
     with pytest.raises(ConfigError, match="spa, nmf"):
         DDFA(3, factorization="lda")
+    domain = np.arange(len(x)) % 4
+    with pytest.raises(DataError, match=r"\(60, 4\); got \(60, 3\)"):
+        DDFA(3).fit(x, domain, domain_proba=np.full((60, 3), 1 / 3))
+    with pytest.raises(DataError, match="finite, non-negative"):
+        DDFA(3).fit(x, domain, domain_proba=np.full((60, 4), np.nan))
 
 
 # ---- workflows on a run directory, and the CLI ------------------------------------------
@@ -290,6 +314,10 @@ def test_users_own_labels_and_domains(run_with_embeddings, capsys):
     argv = ["label-shift", "--run", str(run), "--domains", str(run / "domains.npy")]
     assert main(argv) == 0
     assert "DDFA" in capsys.readouterr().out
+    lonely = np.arange(len(y)) % 6
+    lonely[0] = 7  # checked before any fine-tuning starts (this run has no encoder to tune)
+    with pytest.raises(DataError, match=r"domains \[7\] hold a single point"):
+        label_shift(run, domains=lonely, finetune_epochs=1)
 
 
 def test_cli_bad_label_files_are_clear_errors(run_with_embeddings, capsys):
@@ -340,6 +368,8 @@ def test_encoder_fine_tuning_learns_and_leaves_the_run_intact(tmp_path, tiny_con
 
     result = self_train(run, label_fraction=0.1, finetune_epochs=1)
     assert {"self_training_finetuned", "labels_only_finetuned"} <= set(result["test_acc"])
+    result = label_shift(run, num_domains=10, finetune_epochs=1)  # end-to-end discriminator
+    assert result["settings"]["finetune_epochs"] == 1 and 0 <= result["ddfa"]["acc"] <= 1
     after = weights(run)["model"]
     assert all(torch.equal(before[k], after[k]) for k in before)
 

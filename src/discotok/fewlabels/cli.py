@@ -62,6 +62,8 @@ def cmd_label_shift(args: argparse.Namespace) -> None:
         classes=args.classes,
         num_domains=args.num_domains,
         alpha=args.alpha,
+        finetune_epochs=args.finetune_epochs,
+        folds=args.folds,
         seed=args.seed,
     )
     print(format_few_labels("label_shift", result))
@@ -116,5 +118,12 @@ def add_fewlabels_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--classes", type=int, help="number of classes (default: from labels)")
     p.add_argument("--num-domains", type=int, default=20, help="without --domains")
     p.add_argument("--alpha", type=float, default=0.5, help="Dirichlet alpha of simulated domains")
+    p.add_argument(
+        "--finetune-epochs",
+        type=int,
+        default=0,
+        help="train the domain discriminator end to end: fine-tune the encoder this many epochs",
+    )
+    p.add_argument("--folds", type=int, default=2, help="cross-fitting folds of the discriminator")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_label_shift)

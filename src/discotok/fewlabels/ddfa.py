@@ -4,26 +4,32 @@ Unlabelled data arrive in domains whose class proportions p(y | d) differ while 
 the same ("elements that shift together group together"):
 
 1. a domain discriminator p(d | x) (cross-fitted: each half is scored by a model trained on
-   the other half, so the probabilities are out-of-sample);
+   the other half, so the probabilities are out-of-sample) -- by default a linear head on the
+   given features; `fit(domain_proba=...)` takes any other's (``workflows.label_shift``
+   passes an encoder fine-tuned on the domain task);
 2. k-means (faiss) on p(d | x) discretises the inputs into m = `clusters_per_class` * K
    "words";
 3. NMF of the word-by-domain table p(word | d) ~ p(y | d) p(word | y) -- topic modelling,
    with labels as topics -- recovers p(y | d);
 4. p(y | x) solves p(d | x) = sum_y p(d | y) p(y | x) (non-negative least squares per point),
    and p_d(y | x) ~ p(y | x) p(y | d) / p(y) labels each point in its own domain; a few EM
-   steps then re-estimate p(y | d) from those posteriors (``refine_steps``).
+   steps then re-estimate p(y | d) from those posteriors (``refine_steps``,
+   `label_shift_em`).
 Classes come out as anonymous components 0..K-1; score them with a Hungarian map.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from discotok.errors import DataError, check_choice, check_range
-from discotok.evaluators.probes import fit_standardizer
-from discotok.fewlabels.head import Head, one_hot
+from discotok.fewlabels.head import fit_scaled_head, one_hot
 
 FACTORIZATIONS = ("spa", "nmf")
+# (rows to fit on, rows to score) -> p(d | x) of the scored rows, one column per domain
+Discriminator = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 class DDFA:
@@ -38,9 +44,12 @@ class DDFA:
         head_epochs: int = 300,
         refine_steps: int = 10,
         factorization: str = "spa",
+        folds: int = 2,
         seed: int = 0,
     ) -> None:
         check_choice("factorization", factorization, FACTORIZATIONS)
+        check_range("folds", folds, 2)
+        self.folds = folds
         self.factorization = factorization
         check_range("classes", classes, 2)
         check_range("refine_steps", refine_steps, 0)
@@ -49,7 +58,9 @@ class DDFA:
         self.k, self.clusters_per_class = classes, clusters_per_class
         self.head, self.head_epochs, self.seed = head, head_epochs, seed
 
-    def _check(self, x: np.ndarray, domain: np.ndarray) -> tuple[np.ndarray, int]:
+    def check_domains(self, x: np.ndarray, domain: np.ndarray) -> tuple[np.ndarray, int]:
+        """Domain codes 0..D-1 (ids in sorted order) and D; clear errors for what DDFA
+        cannot fit (fewer domains than classes, single-point domains, too few points)."""
         x, domain = np.asarray(x), np.asarray(domain)
         if x.ndim != 2 or domain.shape != (len(x),):
             raise DataError(
@@ -73,27 +84,32 @@ class DDFA:
         self.domains_ = ids
         return code, len(ids)
 
-    def _discriminate(self, x: np.ndarray, code: np.ndarray, n_dom: int) -> np.ndarray:
-        """Out-of-fold p(d | x): two halves, each scored by the model fit on the other."""
-        rng = np.random.default_rng(self.seed)
-        fold = rng.permutation(len(x)) % 2
-        proba = np.empty((len(x), n_dom), dtype=np.float32)
-        targets = one_hot(code, n_dom)
-        for f in (0, 1):
-            fit_on, score = fold != f, fold == f
-            mean, std = fit_standardizer(x[fit_on])
-            head = Head(self.head, epochs=self.head_epochs, seed=self.seed)
-            head.fit((x[fit_on] - mean) / std, targets[fit_on])
-            proba[score] = head.predict_proba((x[score] - mean) / std)
-        return proba
+    def discriminator(self, x: np.ndarray, code: np.ndarray) -> Discriminator:
+        """The default discriminator: the linear (or MLP) head on the standardized `x`."""
+        targets = one_hot(code, int(code.max()) + 1)
 
-    def fit(self, x: np.ndarray, domain: np.ndarray) -> DDFA:
+        def fit_and_score(fit_on: np.ndarray, score: np.ndarray) -> np.ndarray:
+            fit = (x[fit_on], targets[fit_on], self.head)
+            head, mean, std = fit_scaled_head(*fit, epochs=self.head_epochs, seed=self.seed)
+            return head.predict_proba((x[score] - mean) / std)
+
+        return fit_and_score
+
+    def fit(
+        self, x: np.ndarray, domain: np.ndarray, *, domain_proba: np.ndarray | None = None
+    ) -> DDFA:
+        """`domain_proba`: out-of-sample p(d | x) from a discriminator of your own (domains in
+        sorted order of their ids, e.g. from `cross_fit`); by default the head on `x`."""
         from scipy.optimize import nnls
 
         from discotok.tokenizers.kmeans import faiss_kmeans
 
-        code, n_dom = self._check(x, domain)
-        p_d_x = self._discriminate(np.asarray(x, dtype=np.float32), code, n_dom)
+        code, n_dom = self.check_domains(x, domain)
+        if domain_proba is None:
+            x = np.asarray(x, dtype=np.float32)
+            p_d_x = cross_fit(len(x), self.discriminator(x, code), self.seed, self.folds)
+        else:
+            p_d_x = _checked_proba(domain_proba, len(code), n_dom)
         m = self.clusters_per_class * self.k
         _, words, _ = faiss_kmeans(p_d_x, m, seed=self.seed, nredo=3)
         table = np.zeros((n_dom, m))
@@ -108,26 +124,53 @@ class DDFA:
         p_y = p_y_x.mean(0)
         p_y_d = p_d_given_y * p_y[None] / p_d[:, None]  # Bayes: p(y | d)
         p_y_d /= p_y_d.sum(1, keepdims=True).clip(1e-12)
-        self.p_y_given_d_, self.proba_ = self._refine(p_y_x, p_y_d, code, n_dom)
+        # started from the factorisation's estimate; refine_steps=0 keeps it
+        self.p_y_given_d_, self.proba_ = label_shift_em(p_y_x, p_y_d, code, self.refine_steps)
         self.labels_ = self.proba_.argmax(1)
         return self
 
-    def _refine(
-        self, p_y_x: np.ndarray, p_y_d: np.ndarray, code: np.ndarray, n_dom: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """p_d(y | x) ~ p(y | x) p(y | d) / p(y), then re-estimate p(y | d) as the mean of
-        p_d(y | x) over the domain's points, and repeat (Saerens et al.'s EM for label shift,
-        started from the NMF estimate); `refine_steps=0` keeps the NMF estimate."""
-        p_y = p_y_x.mean(0).clip(1e-12)
-        for step in range(self.refine_steps + 1):
-            adjusted = p_y_x * p_y_d[code] / p_y[None]
-            adjusted /= adjusted.sum(1, keepdims=True)
-            if step == self.refine_steps:
-                break
-            p_y_d = np.zeros_like(p_y_d)
-            np.add.at(p_y_d, code, adjusted)
-            p_y_d /= p_y_d.sum(1, keepdims=True)
-        return p_y_d, adjusted
+
+def label_shift_em(
+    p_y_x: np.ndarray, p_y_d: np.ndarray, code: np.ndarray, steps: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Saerens et al.'s EM for label shift: p_d(y | x) ~ p(y | x) p(y | d) / p(y), then
+    p(y | d) re-estimated as the mean of p_d(y | x) over domain d's points (`code`), `steps`
+    times from the given p(y | d). Returns p(y | d) and the last p_d(y | x)."""
+    p_y = p_y_x.mean(0).clip(1e-12)
+    for step in range(steps + 1):
+        adjusted = p_y_x * p_y_d[code] / p_y[None]
+        adjusted /= adjusted.sum(1, keepdims=True)
+        if step == steps:
+            break
+        p_y_d = np.zeros_like(p_y_d)
+        np.add.at(p_y_d, code, adjusted)
+        p_y_d /= p_y_d.sum(1, keepdims=True)
+    return p_y_d, adjusted
+
+
+def cross_fit(n: int, fit_and_score: Discriminator, seed: int = 0, folds: int = 2) -> np.ndarray:
+    """Out-of-fold p(d | x) of n points: split at random (fixed by `seed`) into `folds`
+    parts, each scored by the discriminator fit on all the others."""
+    check_range("folds", folds, 2)
+    fold = np.random.default_rng(seed).permutation(n) % folds
+    parts = {
+        f: fit_and_score(np.flatnonzero(fold != f), np.flatnonzero(fold == f)) for f in range(folds)
+    }
+    proba = np.empty((n, parts[0].shape[1]), dtype=np.float32)
+    for f, part in parts.items():
+        proba[fold == f] = part
+    return proba
+
+
+def _checked_proba(proba: np.ndarray, n: int, n_dom: int) -> np.ndarray:
+    proba = np.asarray(proba, dtype=np.float64)
+    if proba.shape != (n, n_dom):
+        raise DataError(
+            f"domain_proba must be (points, domains) = ({n}, {n_dom}); got {proba.shape}"
+        )
+    if not np.isfinite(proba).all() or (proba < 0).any():
+        raise DataError("domain_proba must hold finite, non-negative probabilities")
+    return (proba / proba.sum(1, keepdims=True).clip(1e-12)).astype(np.float32)
 
 
 def _spa_anchors(table: np.ndarray, k: int) -> np.ndarray:

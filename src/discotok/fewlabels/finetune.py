@@ -79,13 +79,20 @@ def fine_tune(
 
 
 @torch.no_grad()
+def predict_proba(
+    model: EncoderClassifier, x: np.ndarray, device: torch.device, batch_size: int = 1024
+) -> np.ndarray:
+    """Class probabilities of each sample (softmax of the classifier)."""
+    data = torch.as_tensor(x, dtype=torch.float32)
+    out = [
+        torch.softmax(model(data[i : i + batch_size].to(device)), 1).cpu()
+        for i in range(0, len(data), batch_size)
+    ]
+    return torch.cat(out).numpy()
+
+
 def predict(
     model: EncoderClassifier, x: np.ndarray, device: torch.device, batch_size: int = 1024
 ) -> np.ndarray:
     """Class index (0..K-1) of each sample."""
-    data = torch.as_tensor(x, dtype=torch.float32)
-    out = [
-        model(data[i : i + batch_size].to(device)).argmax(1).cpu()
-        for i in range(0, len(data), batch_size)
-    ]
-    return torch.cat(out).numpy()
+    return predict_proba(model, x, device, batch_size).argmax(1)

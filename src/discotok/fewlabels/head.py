@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from discotok.errors import check_choice, check_range
+from discotok.evaluators.probes import fit_standardizer
 
 HEADS = ("linear", "mlp")
 
@@ -69,6 +70,27 @@ class Head:
             raise RuntimeError("fit the head before predicting")
         logits = self.net(torch.as_tensor(x, dtype=torch.float32))
         return torch.softmax(logits, 1).numpy()
+
+    def unscaled_linear(
+        self, mean: np.ndarray, std: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """(weight, bias) of a linear head fit on (x - mean) / std, as a classifier of the
+        raw x -- the standardisation folded in; None for an MLP head. A fine-tuned encoder's
+        classifier starts from it."""
+        if not isinstance(self.net, nn.Linear):
+            return None
+        w = self.net.weight.detach().numpy() / np.asarray(std, dtype=np.float32)[None]
+        b = self.net.bias.detach().numpy() - w @ np.asarray(mean, dtype=np.float32)
+        return w, b
+
+
+def fit_scaled_head(
+    x: np.ndarray, targets: np.ndarray, kind: str = "linear", *, epochs: int = 300, seed: int = 0
+) -> tuple[Head, np.ndarray, np.ndarray]:
+    """A head fit on `x` standardized by its own mean and std; returns (head, mean, std)."""
+    mean, std = fit_standardizer(x)
+    head = Head(kind, epochs=epochs, seed=seed).fit((x - mean) / std, targets)
+    return head, mean, std
 
 
 def one_hot(codes: np.ndarray, k: int) -> np.ndarray:

@@ -20,7 +20,6 @@ pseudo-label can be corrected, and the head is refit from scratch.
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from discotok.errors import DataError, check_choice, check_range
 from discotok.evaluators.probes import fit_standardizer
@@ -130,12 +129,7 @@ class SelfTraining:
     def linear_head(self) -> tuple[np.ndarray, np.ndarray] | None:
         """(weight, bias) of the linear head on *unscaled* features -- the standardisation
         folded in -- or None for an MLP head. A fine-tuned student starts from it."""
-        net = self.head_.net
-        if not isinstance(net, torch.nn.Linear):
-            return None
-        w = net.weight.detach().numpy() / self.std_[None].astype(np.float32)
-        b = net.bias.detach().numpy() - w @ self.mean_.astype(np.float32)
-        return w, b
+        return self.head_.unscaled_linear(self.mean_, self.std_)
 
     def _scale(self, x: np.ndarray) -> np.ndarray:
         return ((x - self.mean_) / self.std_).astype(np.float32)

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from discotok.errors import DataError
-from discotok.fewlabels.ddfa import DDFA, label_shift_scores
+from discotok.errors import DataError, check_range
+from discotok.fewlabels.ddfa import DDFA, Discriminator, cross_fit, label_shift_scores
 from discotok.fewlabels.gpc import SemiSupervisedGMM, discovery_accuracy
 from discotok.fewlabels.selftrain import SelfTraining, check_classes, sklearn_self_training
 from discotok.fewlabels.splits import (
@@ -61,6 +61,16 @@ def _embeddings(run_dir: str | Path) -> dict[str, np.ndarray]:
 def _write(run_dir: str | Path, name: str, result: dict[str, Any], **arrays: np.ndarray) -> None:
     Path(run_dir, f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     np.savez(Path(run_dir, f"{name}.npz"), **arrays)
+
+
+def _run_data(run_dir: str | Path, n: int) -> Any:
+    """The run's dataset, checked against its `n` train embeddings."""
+    from discotok.pipeline import load_eval_dataset, read_config
+
+    data = load_eval_dataset(read_config(run_dir))
+    if len(data.x_train) != n:
+        raise DataError("the run's embeddings do not match its data; run `discotok embed` again")
+    return data
 
 
 def _given_or_simulated(
@@ -171,11 +181,8 @@ def _fine_tuned(
     alone; test accuracy of both."""
     from discotok.fewlabels.finetune import fine_tune, predict
     from discotok.fewlabels.head import one_hot
-    from discotok.pipeline import load_eval_dataset, read_config
 
-    data = load_eval_dataset(read_config(run_dir))
-    if len(data.x_train) != len(x):
-        raise DataError("the run's embeddings do not match its data; run `discotok embed` again")
+    data = _run_data(run_dir, len(x))
     k = len(model.classes_)
     rows_l = np.flatnonzero(known)
     onehot = one_hot(np.searchsorted(model.classes_, y[known]), k)
@@ -302,12 +309,18 @@ def label_shift(
     classes: int | None = None,
     num_domains: int = 20,
     alpha: float = 0.5,
+    finetune_epochs: int = 0,
+    folds: int = 2,
     seed: int = 0,
 ) -> dict[str, Any]:
     """Recover classes and p(y | d) from unlabelled domains with DDFA -> ``label_shift.*``.
 
     Without `domains`, the run's labelled train split is cut into `num_domains` domains with
     Dirichlet(`alpha`) class proportions; `classes` defaults to the true number of classes.
+    `finetune_epochs` > 0: the domain discriminator is the run's encoder fine-tuned on the
+    domain task for that many epochs (`domain_discriminator`) instead of a linear head on
+    the frozen embedding. `folds`: the discriminator's cross-fitting folds (each scored by
+    a model fit on the others).
     """
     emb = _embeddings(run_dir)
     x, y_true = emb["train"], emb.get("y_train")
@@ -318,11 +331,18 @@ def label_shift(
             raise DataError("label_shift needs the number of classes (classes=K) without labels")
         classes = int(len(np.unique(y_true)))
     t0 = time.perf_counter()
-    model = DDFA(classes, seed=seed).fit(x, domain)
+    model, proba = DDFA(classes, folds=folds, seed=seed), None
+    if finetune_epochs:
+        code, _ = model.check_domains(x, domain)  # before minutes of fine-tuning
+        discriminator = domain_discriminator(run_dir, x, code, finetune_epochs, seed)
+        proba = cross_fit(len(x), discriminator, seed, folds)
+    model.fit(x, domain, domain_proba=proba)
     result: dict[str, Any] = {
         "settings": {
             "classes": classes,
             "domains": int(len(model.domains_)),
+            "finetune_epochs": finetune_epochs,
+            "folds": folds,
             "alpha": alpha if simulated else None,
             "labels": "simulated" if simulated else "given",
             "seed": seed,
@@ -345,3 +365,37 @@ def label_shift(
         result["kmeans_acc"] = hungarian_accuracy(y_true, clusters)
     _write(run_dir, "label_shift", result, components=model.labels_, proba=model.proba_)
     return result
+
+
+def domain_discriminator(
+    run_dir: str | Path,
+    x: np.ndarray,
+    code: np.ndarray,
+    epochs: int,
+    seed: int = 0,
+    *,
+    lr: float = 1e-3,
+    augment: bool = True,
+) -> Discriminator:
+    """DDFA's discriminator trained end to end, as the paper trains it: the run's encoder
+    and a linear head fine-tuned on the domain ids `code` (0..D-1 per train sample), the head
+    started from a linear classifier of the frozen embeddings `x`. For `cross_fit`.
+
+    Domain ids are noisy class labels, and a fine-tuned encoder soon memorises them: the
+    run's own augmentations are on by default (without them, lr 1e-3 overfit on MNIST-1D
+    and did worse than the frozen head; benchmarks/ddfa_discriminators.py)."""
+    from discotok.fewlabels.finetune import fine_tune, predict_proba
+    from discotok.fewlabels.head import fit_scaled_head, one_hot
+
+    check_range("finetune_epochs", epochs, 1)
+    samples = _run_data(run_dir, len(x)).x_train
+    targets = one_hot(code, int(code.max()) + 1)
+
+    def fit_and_score(fit_on: np.ndarray, score: np.ndarray) -> np.ndarray:
+        head, mean, std = fit_scaled_head(x[fit_on], targets[fit_on], seed=seed)
+        start = head.unscaled_linear(mean, std)
+        fit = (run_dir, fit_on, targets[fit_on])
+        model, dev = fine_tune(*fit, epochs=epochs, lr=lr, augment=augment, head=start, seed=seed)
+        return predict_proba(model, samples[score], dev)
+
+    return fit_and_score
