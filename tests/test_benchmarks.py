@@ -140,10 +140,14 @@ def test_msm_protocol_resume_keeps_runs_of_the_same_config_only(tmp_path, monkey
             msm.kept_runs(config, grid)
 
 
-def test_gedi_energy_glyphs_variant_has_no_energy_term():
+def test_gedi_energy_glyphs_variants_weaken_only_the_energy_term():
     from discotok.encoders.cnn2d import CNN2d
     from discotok.registry import METHODS
 
-    (variant,) = _bench_module("gedi_energy_glyphs").VARIANTS.values()
-    method = METHODS.build(variant, encoder=CNN2d((1, 32, 32), width=4, depth=2))
-    assert type(method).__name__ == "GEDI" and method.gen_weight == 0.0
+    variants = _bench_module("gedi_energy_glyphs").VARIANTS
+    weights = {}
+    for name, variant in variants.items():
+        method = METHODS.build(variant, encoder=CNN2d((1, 32, 32), width=4, depth=2))
+        assert type(method).__name__ == "GEDI" and set(variant) == {"name", "gen_weight"}
+        weights[name] = method.gen_weight
+    assert weights == {"gedi_no_energy": 0.0, "gedi_energy_0.1": 0.1}
