@@ -205,20 +205,23 @@ def test_ddfa_factorisation_is_exact_given_the_true_discriminator():
     assert scores["acc"] == 1.0 and scores["p_y_given_d_l1"] < 1e-6
 
 
-def test_cross_fit_scores_every_point_with_the_model_fit_on_the_other_half():
+@pytest.mark.parametrize("folds", [2, 3])
+def test_cross_fit_scores_every_point_with_a_model_fit_on_the_other_folds(folds):
     calls = []
 
     def fit_and_score(fit_on, score):
         calls.append((fit_on, score))
         return np.tile(np.float32(len(calls)), (len(score), 2))  # which model scored it
 
-    proba = cross_fit(11, fit_and_score, seed=3)
-    (fit_a, score_a), (fit_b, score_b) = calls
-    np.testing.assert_array_equal(fit_a, score_b)
-    np.testing.assert_array_equal(fit_b, score_a)
-    assert sorted(np.concatenate([score_a, score_b]).tolist()) == list(range(11))
-    assert (proba[score_a] == 1).all() and (proba[score_b] == 2).all()
-    assert abs(len(score_a) - len(score_b)) <= 1
+    proba = cross_fit(11, fit_and_score, seed=3, folds=folds)
+    assert len(calls) == folds
+    scored = np.concatenate([score for _, score in calls])
+    assert sorted(scored.tolist()) == list(range(11))  # each point scored exactly once
+    for i, (fit_on, score) in enumerate(calls, 1):
+        assert sorted([*fit_on, *score]) == list(range(11))  # fit on all the others
+        assert (proba[score] == i).all() and len(score) in (11 // folds, 11 // folds + 1)
+    with pytest.raises(ConfigError, match="folds"):
+        DDFA(3, folds=1)
 
 
 def test_a_linear_head_folds_its_standardisation_into_raw_feature_weights():
