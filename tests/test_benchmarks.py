@@ -140,6 +140,17 @@ def test_msm_protocol_resume_keeps_runs_of_the_same_config_only(tmp_path, monkey
             msm.kept_runs(config, grid)
 
 
+def test_glyph_baselines_variants_build_on_glyphs():
+    from discotok.encoders.cnn2d import CNN2d
+    from discotok.registry import METHODS
+
+    variants = _bench_module("glyph_baselines").VARIANTS
+    for variant in variants.values():
+        METHODS.build(variant, encoder=CNN2d((1, 32, 32), width=4, depth=2))
+    assert variants["mim"] == {"name": "cmim", "contrastive_weight": 0.0}
+    assert variants["cmim"] == {"name": "cmim"}  # cMIM at its defaults
+
+
 def test_gedi_energy_glyphs_variants_weaken_only_the_energy_term():
     from discotok.encoders.cnn2d import CNN2d
     from discotok.registry import METHODS
