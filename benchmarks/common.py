@@ -35,6 +35,17 @@ def run_pipeline(config: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     return metrics
 
 
+def pretrained_embeddings(config: dict[str, Any], run_dir: Path) -> tuple[Path, dict[str, Any]]:
+    """Pretrain into `run_dir` (reusing a finished run there of the same config), embed if
+    not done yet; the run directory and its embeddings."""
+    from discotok.pipeline import read_embeddings
+
+    run = pretrain(config, run_dir, resume=True)
+    if not (run / "embeddings.npz").exists():
+        embed(run)
+    return run, read_embeddings(run)
+
+
 def mean_std(values: list[float]) -> dict[str, float]:
     return {
         "mean": statistics.fmean(values),

@@ -32,9 +32,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from common import mean_std, write_results
+from common import mean_std, pretrained_embeddings, write_results
 
-from discotok import embed, pretrain
 from discotok.config import RunConfig
 from discotok.fewlabels import (
     DDFA,
@@ -45,7 +44,6 @@ from discotok.fewlabels import (
     label_shift_scores,
 )
 from discotok.fewlabels.splits import class_proportions
-from discotok.pipeline import read_embeddings
 from discotok.report import _align
 
 
@@ -128,10 +126,7 @@ def main() -> None:
     for seed in seeds:
         cfg["seed"] = seed
         # few_labels.py's run directory and config: its encoders are reused, not retrained
-        run = pretrain(cfg, Path(args.work_dir) / f"mnist1d-seed{seed}", resume=True)
-        if not (run / "embeddings.npz").exists():
-            embed(run)
-        emb = read_embeddings(run)
+        run, emb = pretrained_embeddings(cfg, Path(args.work_dir) / f"mnist1d-seed{seed}")
         scores = {}
         for alpha in alphas:
             scores.update(one_alpha(run, emb["train"], emb["y_train"], alpha, seed, args.epochs))

@@ -36,9 +36,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from common import mean_std, write_results
+from common import mean_std, pretrained_embeddings, write_results
 
-from discotok import embed, pretrain
 from discotok.config import RunConfig, load_config
 from discotok.evaluators.clustering import hungarian_accuracy
 from discotok.fewlabels import (
@@ -56,7 +55,6 @@ from discotok.fewlabels import (
     sklearn_self_training,
 )
 from discotok.fewlabels.splits import class_proportions
-from discotok.pipeline import read_embeddings
 from discotok.report import _align
 from discotok.tokenizers.kmeans import faiss_kmeans
 
@@ -204,10 +202,7 @@ def main() -> None:
     per_seed = []
     for seed in seeds:
         cfg["seed"] = seed
-        run = pretrain(cfg, Path(args.work_dir) / f"{args.data}-seed{seed}", resume=True)
-        if not (run / "embeddings.npz").exists():
-            embed(run)
-        emb = read_embeddings(run)
+        run, emb = pretrained_embeddings(cfg, Path(args.work_dir) / f"{args.data}-seed{seed}")
         per_seed.append(
             {
                 "self_training": {
