@@ -2,10 +2,11 @@
 (GPC), and unsupervised learning under latent label shift (DDFA)."""
 
 from discotok.fewlabels.ddfa import DDFA, cross_fit, label_shift_em, label_shift_scores
+from discotok.fewlabels.finetune import domain_discriminator
 from discotok.fewlabels.gpc import SemiSupervisedGMM, discovery_accuracy
 from discotok.fewlabels.selftrain import POLICIES, SelfTraining, sklearn_self_training
 from discotok.fewlabels.splits import discovery_split, label_shift_domains, label_subset
-from discotok.fewlabels.workflows import discover, domain_discriminator, label_shift, self_train
+from discotok.fewlabels.workflows import discover, label_shift, self_train
 
 __all__ = [
     "DDFA",

@@ -3,17 +3,22 @@ end to end on the labelled samples plus the pseudo-labels of a frozen-feature se
 model (teacher -> student). The head starts from the teacher's linear classifier, BatchNorm
 keeps its pretrained statistics, and the learning rate is small (1e-4), so the student
 starts where the teacher is; ``augment=True`` adds the run's own augmentations as noise (as
-in Noisy Student), off by default: strong views make pseudo-labels of small data noisier."""
+in Noisy Student), off by default: strong views make pseudo-labels of small data noisier.
+
+`domain_discriminator` fine-tunes the same way on DDFA's domain task (latent label shift),
+with augmentation on and a larger learning rate (its docstring says why)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from discotok.errors import check_range
+from discotok.errors import DataError, check_range
+from discotok.fewlabels.ddfa import Discriminator
 
 
 class EncoderClassifier(nn.Module):
@@ -96,3 +101,46 @@ def predict(
 ) -> np.ndarray:
     """Class index (0..K-1) of each sample."""
     return predict_proba(model, x, device, batch_size).argmax(1)
+
+
+def run_data(run_dir: str | Path, n: int) -> Any:
+    """The run's dataset, checked against its `n` train embeddings."""
+    from discotok.pipeline import load_eval_dataset, read_config
+
+    data = load_eval_dataset(read_config(run_dir))
+    if len(data.x_train) != n:
+        raise DataError("the run's embeddings do not match its data; run `discotok embed` again")
+    return data
+
+
+def domain_discriminator(
+    run_dir: str | Path,
+    x: np.ndarray,
+    code: np.ndarray,
+    epochs: int,
+    seed: int = 0,
+    *,
+    lr: float = 1e-3,
+    augment: bool = True,
+) -> Discriminator:
+    """DDFA's discriminator trained end to end, as the paper trains it: the run's encoder
+    and a linear head fine-tuned on the domain ids `code` (0..D-1 per train sample), the head
+    started from a linear classifier of the frozen embeddings `x`. For `cross_fit`.
+
+    Domain ids are noisy class labels, and a fine-tuned encoder soon memorises them: the
+    run's own augmentations are on by default (without them, lr 1e-3 overfit on MNIST-1D
+    and did worse than the frozen head; benchmarks/ddfa_discriminators.py)."""
+    from discotok.fewlabels.head import fit_scaled_head, one_hot
+
+    check_range("finetune_epochs", epochs, 1)
+    samples = run_data(run_dir, len(x)).x_train
+    targets = one_hot(code, int(code.max()) + 1)
+
+    def fit_and_score(fit_on: np.ndarray, score: np.ndarray) -> np.ndarray:
+        head, mean, std = fit_scaled_head(x[fit_on], targets[fit_on], seed=seed)
+        start = head.unscaled_linear(mean, std)
+        fit = (run_dir, fit_on, targets[fit_on])
+        model, dev = fine_tune(*fit, epochs=epochs, lr=lr, augment=augment, head=start, seed=seed)
+        return predict_proba(model, samples[score], dev)
+
+    return fit_and_score

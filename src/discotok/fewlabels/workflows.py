@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from discotok.errors import DataError, check_range
-from discotok.fewlabels.ddfa import DDFA, Discriminator, cross_fit, label_shift_scores
+from discotok.errors import DataError
+from discotok.fewlabels.ddfa import DDFA, cross_fit, label_shift_scores
+from discotok.fewlabels.finetune import domain_discriminator, fine_tune, predict, run_data
 from discotok.fewlabels.gpc import SemiSupervisedGMM, discovery_accuracy
 from discotok.fewlabels.selftrain import SelfTraining, check_classes, sklearn_self_training
 from discotok.fewlabels.splits import (
@@ -61,16 +62,6 @@ def _embeddings(run_dir: str | Path) -> dict[str, np.ndarray]:
 def _write(run_dir: str | Path, name: str, result: dict[str, Any], **arrays: np.ndarray) -> None:
     Path(run_dir, f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     np.savez(Path(run_dir, f"{name}.npz"), **arrays)
-
-
-def _run_data(run_dir: str | Path, n: int) -> Any:
-    """The run's dataset, checked against its `n` train embeddings."""
-    from discotok.pipeline import load_eval_dataset, read_config
-
-    data = load_eval_dataset(read_config(run_dir))
-    if len(data.x_train) != n:
-        raise DataError("the run's embeddings do not match its data; run `discotok embed` again")
-    return data
 
 
 def _given_or_simulated(
@@ -179,10 +170,9 @@ def _fine_tuned(
     """Fine-tune the encoder on labels + the teacher's pseudo-labels (from `model`'s head),
     and -- for the same number of optimiser steps, from `alone`'s head -- on the labels
     alone; test accuracy of both."""
-    from discotok.fewlabels.finetune import fine_tune, predict
     from discotok.fewlabels.head import one_hot
 
-    data = _run_data(run_dir, len(x))
+    data = run_data(run_dir, len(x))
     k = len(model.classes_)
     rows_l = np.flatnonzero(known)
     onehot = one_hot(np.searchsorted(model.classes_, y[known]), k)
@@ -365,37 +355,3 @@ def label_shift(
         result["kmeans_acc"] = hungarian_accuracy(y_true, clusters)
     _write(run_dir, "label_shift", result, components=model.labels_, proba=model.proba_)
     return result
-
-
-def domain_discriminator(
-    run_dir: str | Path,
-    x: np.ndarray,
-    code: np.ndarray,
-    epochs: int,
-    seed: int = 0,
-    *,
-    lr: float = 1e-3,
-    augment: bool = True,
-) -> Discriminator:
-    """DDFA's discriminator trained end to end, as the paper trains it: the run's encoder
-    and a linear head fine-tuned on the domain ids `code` (0..D-1 per train sample), the head
-    started from a linear classifier of the frozen embeddings `x`. For `cross_fit`.
-
-    Domain ids are noisy class labels, and a fine-tuned encoder soon memorises them: the
-    run's own augmentations are on by default (without them, lr 1e-3 overfit on MNIST-1D
-    and did worse than the frozen head; benchmarks/ddfa_discriminators.py)."""
-    from discotok.fewlabels.finetune import fine_tune, predict_proba
-    from discotok.fewlabels.head import fit_scaled_head, one_hot
-
-    check_range("finetune_epochs", epochs, 1)
-    samples = _run_data(run_dir, len(x)).x_train
-    targets = one_hot(code, int(code.max()) + 1)
-
-    def fit_and_score(fit_on: np.ndarray, score: np.ndarray) -> np.ndarray:
-        head, mean, std = fit_scaled_head(x[fit_on], targets[fit_on], seed=seed)
-        start = head.unscaled_linear(mean, std)
-        fit = (run_dir, fit_on, targets[fit_on])
-        model, dev = fine_tune(*fit, epochs=epochs, lr=lr, augment=augment, head=start, seed=seed)
-        return predict_proba(model, samples[score], dev)
-
-    return fit_and_score
