@@ -19,6 +19,7 @@ from torch import nn
 
 from discotok.errors import DataError, check_range
 from discotok.fewlabels.ddfa import Discriminator
+from discotok.fewlabels.head import fit_scaled_head, one_hot
 
 
 class EncoderClassifier(nn.Module):
@@ -128,10 +129,8 @@ def domain_discriminator(
     started from a linear classifier of the frozen embeddings `x`. For `cross_fit`.
 
     Domain ids are noisy class labels, and a fine-tuned encoder soon memorises them: the
-    run's own augmentations are on by default (without them, lr 1e-3 overfit on MNIST-1D
-    and did worse than the frozen head; benchmarks/ddfa_discriminators.py)."""
-    from discotok.fewlabels.head import fit_scaled_head, one_hot
-
+    run's own augmentations are on by default (in our trials on MNIST-1D, without them at
+    lr 1e-3 it overfit and did worse than the frozen head; not a committed benchmark)."""
     check_range("finetune_epochs", epochs, 1)
     samples = run_data(run_dir, len(x)).x_train
     targets = one_hot(code, int(code.max()) + 1)
