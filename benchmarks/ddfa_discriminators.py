@@ -80,14 +80,17 @@ def one_alpha(
             }
             proba = p_y_x @ p_d_given_y.T
         picked = proba[np.arange(len(x)), code]
+        discriminator = {  # the same for both factorisations
+            "domain_acc": float((proba.argmax(1) == code).mean()),
+            "domain_log_loss": float(-np.log(picked.clip(1e-12)).mean()),
+            "discriminator_seconds": seconds,
+        }
         for factorization in ("spa", "nmf"):
             model = DDFA(k, factorization=factorization, seed=seed)
             model.fit(x, domain, domain_proba=proba)
             out[f"alpha={alpha}, {name}, {factorization}"] = {
                 **label_shift_scores(y, model.labels_, model.p_y_given_d_, truth),
-                "domain_acc": float((proba.argmax(1) == code).mean()),
-                "domain_log_loss": float(-np.log(picked.clip(1e-12)).mean()),
-                "discriminator_seconds": seconds,
+                **discriminator,
             }
     return out
 
