@@ -125,6 +125,9 @@ def format_few_labels(kind: str, result: dict[str, Any]) -> str:
             rows = [[name, *[f"{r[key][part]:.3f}" for part in parts]] for name, r, key in named]
             lines += ["", _align(["unlabelled points", "all", "old", "new"], rows)]
     else:
+        if result.get("refit_label_changes"):
+            changes = ", ".join(f"{c:.3f}" for c in result["refit_label_changes"])
+            lines.append(f"labels changed by each refit round: {changes}")
         if "ddfa" in result:
             rows = [
                 ["DDFA", f"{result['ddfa']['acc']:.3f}", f"{result['ddfa']['p_y_given_d_l1']:.3f}"],

@@ -64,6 +64,7 @@ def cmd_label_shift(args: argparse.Namespace) -> None:
         alpha=args.alpha,
         finetune_epochs=args.finetune_epochs,
         folds=args.folds,
+        refit_rounds=args.refit_rounds,
         seed=args.seed,
     )
     print(format_few_labels("label_shift", result))
@@ -125,5 +126,11 @@ def add_fewlabels_commands(sub: argparse._SubParsersAction) -> None:
         help="train the domain discriminator end to end: fine-tune the encoder this many epochs",
     )
     p.add_argument("--folds", type=int, default=2, help="cross-fitting folds of the discriminator")
+    p.add_argument(
+        "--refit-rounds",
+        type=int,
+        default=0,
+        help="then refit a head to DDFA's labels and re-run EM, this many rounds",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_label_shift)

@@ -14,7 +14,12 @@ the same ("elements that shift together group together"):
 4. p(y | x) solves p(d | x) = sum_y p(d | y) p(y | x) (non-negative least squares per point),
    and p_d(y | x) ~ p(y | x) p(y | d) / p(y) labels each point in its own domain; a few EM
    steps then re-estimate p(y | d) from those posteriors (``refine_steps``,
-   `label_shift_em`).
+   `label_shift_em`);
+5. optional, ours (not in the paper): ``refit_rounds`` rounds of self-training under label
+   shift -- a head on the features is fit to the current labels (cross-fitted, so each
+   point's p(y | x) comes from a model that never saw its label), and EM re-estimates
+   p(y | d) and the labels from it. It helps when DDFA's first labels are mostly right and
+   hurts when they are not (measured in benchmarks/ddfa_discriminators.py); off by default.
 Classes come out as anonymous components 0..K-1; score them with a Hungarian map.
 """
 
@@ -33,7 +38,10 @@ Discriminator = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 class DDFA:
-    """After `fit`: `p_y_given_d_` (domains x K), `proba_` (p_d(y|x) per point), `labels_`."""
+    """After `fit`: `p_y_given_d_` (domains x K), `proba_` (p_d(y|x) per point), `labels_`;
+    `rounds_`: (p_y_given_d, labels) before the refit rounds and after each; and
+    `refit_changes_`: the fraction of labels each refit round changed (needs no true
+    labels; rounds that keep changing most labels mean the start was poor)."""
 
     def __init__(
         self,
@@ -45,8 +53,11 @@ class DDFA:
         refine_steps: int = 10,
         factorization: str = "spa",
         folds: int = 2,
+        refit_rounds: int = 0,
         seed: int = 0,
     ) -> None:
+        check_range("refit_rounds", refit_rounds, 0)
+        self.refit_rounds = refit_rounds
         check_choice("factorization", factorization, FACTORIZATIONS)
         check_range("folds", folds, 2)
         self.folds = folds
@@ -86,7 +97,10 @@ class DDFA:
 
     def discriminator(self, x: np.ndarray, code: np.ndarray) -> Discriminator:
         """The default discriminator: the linear (or MLP) head on the standardized `x`."""
-        targets = one_hot(code, int(code.max()) + 1)
+        return self._head(x, one_hot(code, int(code.max()) + 1))
+
+    def _head(self, x: np.ndarray, targets: np.ndarray) -> Discriminator:
+        """Fit/score with the linear (or MLP) head from the standardized `x` to `targets`."""
 
         def fit_and_score(fit_on: np.ndarray, score: np.ndarray) -> np.ndarray:
             fit = (x[fit_on], targets[fit_on], self.head)
@@ -105,8 +119,8 @@ class DDFA:
         from discotok.tokenizers.kmeans import faiss_kmeans
 
         code, n_dom = self.check_domains(x, domain)
+        x = np.asarray(x, dtype=np.float32)
         if domain_proba is None:
-            x = np.asarray(x, dtype=np.float32)
             p_d_x = cross_fit(len(x), self.discriminator(x, code), self.seed, self.folds)
         else:
             p_d_x = _checked_proba(domain_proba, len(code), n_dom)
@@ -125,8 +139,17 @@ class DDFA:
         p_y_d = p_d_given_y * p_y[None] / p_d[:, None]  # Bayes: p(y | d)
         p_y_d /= p_y_d.sum(1, keepdims=True).clip(1e-12)
         # started from the factorisation's estimate; refine_steps=0 keeps it
-        self.p_y_given_d_, self.proba_ = label_shift_em(p_y_x, p_y_d, code, self.refine_steps)
-        self.labels_ = self.proba_.argmax(1)
+        p_y_d, proba = label_shift_em(p_y_x, p_y_d, code, self.refine_steps)
+        self.rounds_ = [(p_y_d, proba.argmax(1))]
+        for _ in range(self.refit_rounds):
+            targets = one_hot(self.rounds_[-1][1], self.k)
+            p_y_x = cross_fit(len(x), self._head(x, targets), self.seed, self.folds)
+            p_y_d, proba = label_shift_em(p_y_x, p_y_d, code, self.refine_steps)
+            self.rounds_.append((p_y_d, proba.argmax(1)))
+        self.refit_changes_ = [
+            float((new != old).mean()) for (_, old), (_, new) in zip(self.rounds_, self.rounds_[1:])
+        ]
+        self.p_y_given_d_, self.proba_, self.labels_ = p_y_d, proba, self.rounds_[-1][1]
         return self
 
 

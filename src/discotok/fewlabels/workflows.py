@@ -301,6 +301,7 @@ def label_shift(
     alpha: float = 0.5,
     finetune_epochs: int = 0,
     folds: int = 2,
+    refit_rounds: int = 0,
     seed: int = 0,
 ) -> dict[str, Any]:
     """Recover classes and p(y | d) from unlabelled domains with DDFA -> ``label_shift.*``.
@@ -310,7 +311,8 @@ def label_shift(
     `finetune_epochs` > 0: the domain discriminator is the run's encoder fine-tuned on the
     domain task for that many epochs (`domain_discriminator`) instead of a linear head on
     the frozen embedding. `folds`: the discriminator's cross-fitting folds (each scored by
-    a model fit on the others).
+    a model fit on the others). `refit_rounds` > 0: that many rounds of self-training under
+    label shift after DDFA (a head refit to its labels, then EM; see `DDFA`).
     """
     emb = _embeddings(run_dir)
     x, y_true = emb["train"], emb.get("y_train")
@@ -321,7 +323,7 @@ def label_shift(
             raise DataError("label_shift needs the number of classes (classes=K) without labels")
         classes = int(len(np.unique(y_true)))
     t0 = time.perf_counter()
-    model, proba = DDFA(classes, folds=folds, seed=seed), None
+    model, proba = DDFA(classes, folds=folds, refit_rounds=refit_rounds, seed=seed), None
     if finetune_epochs:
         code, _ = model.check_domains(x, domain)  # before minutes of fine-tuning
         discriminator = domain_discriminator(run_dir, x, code, finetune_epochs, seed)
@@ -333,11 +335,13 @@ def label_shift(
             "domains": int(len(model.domains_)),
             "finetune_epochs": finetune_epochs,
             "folds": folds,
+            "refit_rounds": refit_rounds,
             "alpha": alpha if simulated else None,
             "labels": "simulated" if simulated else "given",
             "seed": seed,
         },
         "p_y_given_d": model.p_y_given_d_.round(4).tolist(),
+        "refit_label_changes": [round(c, 4) for c in model.refit_changes_],
         "fit_seconds": time.perf_counter() - t0,
     }
     if y_true is not None and classes == len(np.unique(y_true)):
