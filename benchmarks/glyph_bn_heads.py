@@ -4,8 +4,9 @@ On glyphs at 20 epochs a BatchNorm between the projector's two layers was worth 
 points to SimCLR (benchmarks/results/lightly_side_by_side.json), more than views or
 temperature. This reruns the glyph protocol of glyph_methods.py (same config, epochs, seeds
 and probes) for the methods whose head is an MLP we build, with ``head_norm: batch``:
-SimCLR, SwAV, DINO (its three-layer MLP), GroCo and GEDI (its cluster head). OBoW and
-G-SimCLR are left out (OBoW's heads are its own; G-SimCLR is SimCLR with other batches).
+SimCLR, G-SimCLR (SimCLR's head, batches of distinct pseudo-classes; added after the other
+five, on the same seeds), SwAV, DINO (its three-layer MLP), GroCo and GEDI (its cluster
+head). OBoW is left out: its heads are its own (a weight generator and a linear layer).
 
     python benchmarks/glyph_bn_heads.py [--seeds 0 1] [--epochs 100] [--resume] [--smoke]
 """
@@ -16,9 +17,9 @@ from glyph_methods import glyph_benchmark
 
 VARIANTS = {
     name: {"name": name, "head_norm": "batch"}
-    for name in ("simclr", "swav", "dino", "groco", "gedi")
+    for name in ("simclr", "gsimclr", "swav", "dino", "groco", "gedi")
 }
-VARIANTS["simclr"]["temperature"] = 0.2  # as in glyph_methods.py
+VARIANTS["simclr"]["temperature"] = VARIANTS["gsimclr"]["temperature"] = 0.2  # glyph_methods.py
 
 if __name__ == "__main__":
     glyph_benchmark("glyph_bn_heads", VARIANTS, __doc__)
