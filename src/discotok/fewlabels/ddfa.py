@@ -18,8 +18,9 @@ the same ("elements that shift together group together"):
 5. optional, ours (not in the paper): ``refit_rounds`` rounds of self-training under label
    shift -- a head on the features is fit to the current labels (cross-fitted, so each
    point's p(y | x) comes from a model that never saw its label), and EM re-estimates
-   p(y | d) and the labels from it. It helps when DDFA's first labels are mostly right and
-   hurts when they are not (measured in benchmarks/ddfa_discriminators.py); off by default.
+   p(y | d) and the labels from it. It helps when DDFA's first labels are mostly right
+   (strong shift, a good discriminator) and hurts when they are not (mild shift);
+   measured in benchmarks/ddfa_discriminators.py; off by default.
 Classes come out as anonymous components 0..K-1; score them with a Hungarian map.
 """
 
@@ -41,7 +42,7 @@ class DDFA:
     """After `fit`: `p_y_given_d_` (domains x K), `proba_` (p_d(y|x) per point), `labels_`;
     `rounds_`: (p_y_given_d, labels) before the refit rounds and after each; and
     `refit_changes_`: the fraction of labels each refit round changed (needs no true
-    labels; rounds that keep changing most labels mean the start was poor)."""
+    labels; it shows whether the rounds have settled, not whether the labels are right)."""
 
     def __init__(
         self,
