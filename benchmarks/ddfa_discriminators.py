@@ -23,9 +23,10 @@ from a trial on seeds 0-2 before this benchmark ran; seeds 3 and 4 were added to
 on encoders and domains not seen.
 
 Reported: DDFA's Hungarian accuracy, the L1 error of p(y | d) (summed over classes, mean
-over domains), the discriminator's own out-of-fold domain accuracy and log-loss, and the
-fraction of labels the last refit round changed (these two need no labels, so are usable to
-choose settings).
+over domains), the discriminator's own out-of-fold domain accuracy and log-loss (needs no
+labels, so usable to choose settings), and the fraction of labels the last refit round
+changed (needs no labels either, but says only whether the rounds settled: with 5 folds
+they settle on wrong labels at alpha 3 and 10 too).
 
     python benchmarks/ddfa_discriminators.py [--seeds 0,1,2,3,4] [--epochs 20] [--smoke]
 """
