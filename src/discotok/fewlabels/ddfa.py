@@ -96,6 +96,12 @@ class DDFA:
         self.domains_ = ids
         return code, len(ids)
 
+    @property
+    def refit_changes_(self) -> list[float]:
+        """The fraction of labels each refit round changed (from `rounds_`)."""
+        pairs = zip(self.rounds_, self.rounds_[1:])
+        return [float((new != old).mean()) for (_, old), (_, new) in pairs]
+
     def discriminator(self, x: np.ndarray, code: np.ndarray) -> Discriminator:
         """The default discriminator: the linear (or MLP) head on the standardized `x`."""
         return self._head(x, one_hot(code, int(code.max()) + 1))
@@ -147,9 +153,6 @@ class DDFA:
             p_y_x = cross_fit(len(x), self._head(x, targets), self.seed, self.folds)
             p_y_d, proba = label_shift_em(p_y_x, p_y_d, code, self.refine_steps)
             self.rounds_.append((p_y_d, proba.argmax(1)))
-        self.refit_changes_ = [
-            float((new != old).mean()) for (_, old), (_, new) in zip(self.rounds_, self.rounds_[1:])
-        ]
         self.p_y_given_d_, self.proba_, self.labels_ = p_y_d, proba, self.rounds_[-1][1]
         return self
 
