@@ -23,7 +23,7 @@ from discotok.fewlabels import (
     self_train,
 )
 from discotok.fewlabels.ddfa import cross_fit
-from discotok.fewlabels.gpc import niw_log_marginal
+from discotok.fewlabels.gpc import HELD_OUT_STRENGTHS, niw_log_marginal
 from discotok.fewlabels.selftrain import select_confident
 from discotok.fewlabels.splits import class_proportions
 
@@ -146,10 +146,30 @@ def test_gpc_finds_the_number_of_classes_from_half_and_double(k_init):
     gmm = SemiSupervisedGMM(k_init, seed=1).fit(x, y, labelled)
     assert gmm.k_ == 6
     assert gmm.history_[0] == k_init
+    assert gmm.calibration_ == "split test"  # 100 labelled points a class
     u = ~labelled
     acc = discovery_accuracy(y[u], gmm.labels_[u], old)
     assert acc["new_acc"] > 0.85 and acc["old_acc"] > 0.85
     assert np.array_equal(gmm.labels_[labelled], y[labelled])  # old classes keep their ids
+
+
+def test_gpc_calibrates_on_held_out_classes_when_classes_are_too_small_to_split():
+    # 24 points a class in 16 dimensions, 12 labelled: no labelled class can be split-tested
+    # (min_size 10 needs 20), and under the weakest prior no new class ever splits off.
+    x, y = blobs(24, 16, 16, 1.0, 0)
+    labelled, old = discovery_split(y, 8, 0.5, seed=0)
+    weakest = SemiSupervisedGMM(8, prior_strength=0.0).fit(x, y, labelled)
+    assert weakest.k_ == 8
+    gmm = SemiSupervisedGMM(8).fit(x, y, labelled)
+    assert gmm.calibration_ == "held-out classes"
+    assert set(gmm.held_out_scores_) == set(HELD_OUT_STRENGTHS)
+    assert gmm.strength_ == max(gmm.held_out_scores_, key=gmm.held_out_scores_.get) > 0
+    assert gmm.k_ == 16
+    u = ~labelled
+    assert discovery_accuracy(y[u], gmm.labels_[u], old)["new_acc"] > 0.85
+    x, y = blobs(24, 4, 4, 3.0, 0)  # 2 old classes: too few for two held-out folds
+    few = SemiSupervisedGMM(4).fit(x, y, discovery_split(y, 2, 0.5, seed=0)[0])
+    assert (few.calibration_, few.strength_) == ("none", 0.0)
 
 
 @pytest.mark.parametrize("explore", [0.0, 0.5])

@@ -14,6 +14,15 @@ old classes never merge, and a split of an old class keeps all its labelled poin
 The NIW prior's scale matrix is set so that its expected covariance equals the average
 within-class covariance of the labelled classes: the labels say how big a class is, and the
 moves look for components of that size. `prior_scale` (> 1: coarser, < 1: finer) tunes it.
+Its strength (how many points' worth the prior counts) is calibrated on the labelled classes
+(`_calibrate`): the weakest under which no labelled class would be split in two. That test
+needs labelled classes of at least ``2 * min_size`` points; where none is that large (glyphs:
+12 labelled points a class), the strength is chosen on held-out classes instead: the labels
+of half the old classes are hidden, the mixture is fitted under each of `HELD_OUT_STRENGTHS`,
+and the strength whose clusters best recover the hidden classes (adjusted Rand index on their
+labelled points, both halves hidden in turn) is kept. Small classes need the strong prior: a
+component of ~24 points cannot pay for a covariance of its own in 16 dimensions, so under a
+weak prior two such classes stay merged (measured: benchmarks/few_labels.py --data glyphs).
 
 The calibrated prior is strong, and under it the moves get stuck where they start: from too
 few components a lone split rarely pays (a new class split off an old one on its own can
@@ -66,13 +75,17 @@ def niw_log_marginal(
 
 
 STRENGTHS = (0.0, 25.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1600.0)
+HELD_OUT_STRENGTHS = (0.0, 100.0, 400.0, 1600.0, 6400.0)
 
 
 class SemiSupervisedGMM:
     """GPC's semi-supervised GMM; after `fit`: `labels_` (component of each point),
     `k_` (number of components), `old_` (old class of each of the first components),
     `history_` (K after each iteration), `strength_` (the prior strength of the last
-    iterations: calibrated or given)."""
+    iterations: calibrated or given), `calibration_` (how it was chosen: ``"given"``,
+    ``"split test"``, ``"held-out classes"``, or ``"none"`` -- fewer than 4 old classes
+    and none large enough to test, so the weakest) and `held_out_scores_` (strength -> adjusted
+    Rand index, where held-out classes chose it)."""
 
     def __init__(
         self,
@@ -127,8 +140,11 @@ class SemiSupervisedGMM:
         self.psi0 = self.prior_scale * (self.nu0 - d - 1) * self._within
         self.psi0_logdet = float(np.linalg.slogdet(self.psi0)[1])
 
-    def _calibrate(self, rng: np.random.Generator) -> None:
-        """The weakest prior under which no labelled class would be split in two.
+    def _calibrate(
+        self, x: np.ndarray, y: np.ndarray, labelled: np.ndarray, rng: np.random.Generator
+    ) -> None:
+        """The weakest prior under which no labelled class would be split in two; on
+        held-out classes where no labelled class is large enough to test.
 
         (Merging two labelled classes is not a usable test: the Dirichlet-process term
         Gamma(n1) Gamma(n2) / Gamma(n) favours merging large groups by about n log 2 nats,
@@ -142,10 +158,47 @@ class SemiSupervisedGMM:
                 _, half, _ = faiss_kmeans(zc.astype(np.float32), 2, seed=int(rng.integers(2**31)))
                 if np.bincount(half, minlength=2).min() >= self.min_size:
                     halves.append((zc[half == 0], zc[half == 1]))
+        if not halves:
+            self._calibrate_held_out(x, y, labelled, rng)
+            return
+        self.calibration_ = "split test"
         for strength in STRENGTHS:
             self._set_strength(strength)
-            if max((self._log_h_split(a, b) for a, b in halves), default=-1.0) < 0:
+            if max(self._log_h_split(a, b) for a, b in halves) < 0:
                 return
+
+    def _calibrate_held_out(
+        self, x: np.ndarray, y: np.ndarray, labelled: np.ndarray, rng: np.random.Generator
+    ) -> None:
+        """The strength whose mixture best recovers old classes whose labels are hidden."""
+        from sklearn.metrics import adjusted_rand_score
+
+        if len(self.old_) < 4:  # two folds of at least two classes each
+            self.calibration_ = "none"
+            self._set_strength(0.0)
+            return
+        order = rng.permutation(self.old_)
+        folds = (order[: len(order) // 2], order[len(order) // 2 :])
+        self.held_out_scores_ = {}
+        for strength in HELD_OUT_STRENGTHS:
+            scores = []
+            for hidden in folds:
+                probe = labelled & np.isin(y, hidden)
+                inner = SemiSupervisedGMM(
+                    self.k_init,
+                    iterations=self.iterations,
+                    alpha=self.alpha,
+                    prior_scale=self.prior_scale,
+                    prior_strength=strength,
+                    dim=self.dim,
+                    min_size=self.min_size,
+                    explore=self.explore,
+                    seed=self.seed,
+                ).fit(x, y, labelled & ~probe)
+                scores.append(adjusted_rand_score(y[probe], inner.labels_[probe]))
+            self.held_out_scores_[strength] = float(np.mean(scores))
+        self.calibration_ = "held-out classes"
+        self._set_strength(max(self.held_out_scores_, key=self.held_out_scores_.get))
 
     def _log_ml(self, z: np.ndarray) -> float:
         return niw_log_marginal(z, self.m0, self.kappa0, self.nu0, self.psi0_logdet, self.psi0)
@@ -281,8 +334,9 @@ class SemiSupervisedGMM:
         old_code = np.full(len(x), -1)
         old_code[labelled] = np.searchsorted(self.old_, np.asarray(y)[labelled])
         self._prior(z, old_code, labelled)
+        self.calibration_, self.held_out_scores_ = "given", {}
         if self.prior_strength is None:
-            self._calibrate(rng)
+            self._calibrate(x, np.asarray(y), labelled, rng)
         labels = self._init_labels(z, old_code, labelled, rng)
         self.history_ = [len(np.unique(labels))]
         strength, explore = self.strength_, int(round(self.explore * self.iterations))

@@ -252,6 +252,7 @@ def discover(
             "labelled": int(labelled.sum()),
             "unlabelled": int((~labelled).sum()),
             "prior_strength": gmm.strength_,
+            "prior_calibration": gmm.calibration_,
             "explore": gmm.explore,
             "finetune_epochs": finetune_epochs,
         },
