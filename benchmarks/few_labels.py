@@ -182,6 +182,17 @@ def tables(summary: dict) -> dict[str, str]:
     return out
 
 
+def encoder_config(data: str) -> dict:
+    """The pretraining config of the encoders (seed set by the caller): the demo's on
+    MNIST-1D, configs/glyphs_simclr.yaml on glyphs."""
+    cfg = RunConfig().to_dict()
+    if data == "glyphs":
+        cfg = load_config(Path(__file__).parent.parent / "configs" / "glyphs_simclr.yaml")
+        cfg = cfg.to_dict()
+    cfg["train"]["progress"] = False
+    return cfg
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", default="0,1,2")
@@ -192,12 +203,9 @@ def main() -> None:
     seeds = [int(s) for s in args.seeds.split(",")]
     fraction, starts, alphas, finetune_epochs = 0.01, (5, 20), (0.5, 3.0, 10.0), 10
     prototype_epochs = 5
-    cfg = RunConfig().to_dict()
+    cfg = encoder_config(args.data)
     if args.data == "glyphs":  # 62 classes: start from 31 and 124; no label shift (see doc)
-        cfg = load_config(Path(__file__).parent.parent / "configs" / "glyphs_simclr.yaml")
-        cfg = cfg.to_dict()
         starts, alphas = (31, 124), ()
-    cfg["train"]["progress"] = False
     if args.smoke:
         if args.data == "mnist1d":
             cfg["data"] = {"name": "mnist1d", "num_samples": 1000}

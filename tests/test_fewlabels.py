@@ -146,7 +146,7 @@ def test_gpc_finds_the_number_of_classes_from_half_and_double(k_init):
     gmm = SemiSupervisedGMM(k_init, seed=1).fit(x, y, labelled)
     assert gmm.k_ == 6
     assert gmm.history_[0] == k_init
-    assert gmm.calibration_ == "split test"  # 100 labelled points a class
+    assert gmm.calibration_ == "split"  # 100 labelled points a class
     u = ~labelled
     acc = discovery_accuracy(y[u], gmm.labels_[u], old)
     assert acc["new_acc"] > 0.85 and acc["old_acc"] > 0.85
@@ -161,7 +161,7 @@ def test_gpc_calibrates_on_held_out_classes_when_classes_are_too_small_to_split(
     weakest = SemiSupervisedGMM(8, prior_strength=0.0).fit(x, y, labelled)
     assert weakest.k_ == 8
     gmm = SemiSupervisedGMM(8).fit(x, y, labelled)
-    assert gmm.calibration_ == "held-out classes"
+    assert gmm.calibration_ == "held-out"
     assert set(gmm.held_out_scores_) == set(HELD_OUT_STRENGTHS)
     assert gmm.strength_ == max(gmm.held_out_scores_, key=gmm.held_out_scores_.get) > 0
     assert gmm.k_ == 16
@@ -211,6 +211,8 @@ def test_gpc_bad_input():
         SemiSupervisedGMM(4).fit(x, y[:-1], labelled)
     with pytest.raises(ConfigError, match="explore"):
         SemiSupervisedGMM(4, explore=1.0)
+    with pytest.raises(ConfigError, match="auto, split, held-out"):
+        SemiSupervisedGMM(4, calibrate="cv")
 
 
 # ---- latent label shift -----------------------------------------------------------------

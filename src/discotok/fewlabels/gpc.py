@@ -17,7 +17,7 @@ moves look for components of that size. `prior_scale` (> 1: coarser, < 1: finer)
 Its strength (how many points' worth the prior counts) is calibrated on the labelled classes
 (`_calibrate`): the weakest under which no labelled class would be split in two. That test
 needs labelled classes of at least ``2 * min_size`` points; where none is that large (glyphs:
-12 labelled points a class), the strength is chosen on held-out classes instead: the labels
+12 labelled points a class), `calibrate="auto"` chooses it on held-out classes instead: the labels
 of half the old classes are hidden, the mixture is fitted under each of `HELD_OUT_STRENGTHS`,
 and the strength whose clusters best recover the hidden classes (adjusted Rand index on their
 labelled points, both halves hidden in turn) is kept. Small classes need the strong prior: a
@@ -39,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import gammaln, multigammaln
 
-from discotok.errors import DataError, check_range
+from discotok.errors import DataError, check_choice, check_range
 from discotok.fewlabels.selftrain import check_classes
 
 
@@ -76,6 +76,7 @@ def niw_log_marginal(
 
 STRENGTHS = (0.0, 25.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1600.0)
 HELD_OUT_STRENGTHS = (0.0, 100.0, 400.0, 1600.0, 6400.0)
+CALIBRATIONS = ("auto", "split", "held-out")
 
 
 class SemiSupervisedGMM:
@@ -83,9 +84,10 @@ class SemiSupervisedGMM:
     `k_` (number of components), `old_` (old class of each of the first components),
     `history_` (K after each iteration), `strength_` (the prior strength of the last
     iterations: calibrated or given), `calibration_` (how it was chosen: ``"given"``,
-    ``"split test"``, ``"held-out classes"``, or ``"none"`` -- fewer than 4 old classes
-    and none large enough to test, so the weakest) and `held_out_scores_` (strength -> adjusted
-    Rand index, where held-out classes chose it)."""
+    ``"split"``, ``"held-out"``, or ``"none"`` -- held-out calibration with fewer than 4 old
+    classes, so the weakest) and `held_out_scores_` (strength -> adjusted Rand index, where
+    held-out classes chose it). `calibrate`: ``"auto"`` (the split test where a labelled
+    class is large enough, else held-out classes), ``"split"`` or ``"held-out"``."""
 
     def __init__(
         self,
@@ -98,8 +100,11 @@ class SemiSupervisedGMM:
         dim: int = 16,
         min_size: int = 10,
         explore: float = 0.5,
+        calibrate: str = "auto",
         seed: int = 0,
     ) -> None:
+        check_choice("calibrate", calibrate, CALIBRATIONS)
+        self.calibrate = calibrate
         check_range("k_init", k_init, 1)
         check_range("iterations", iterations, 1)
         check_range("explore", explore, 0, 1, high_inclusive=False)
@@ -158,13 +163,13 @@ class SemiSupervisedGMM:
                 _, half, _ = faiss_kmeans(zc.astype(np.float32), 2, seed=int(rng.integers(2**31)))
                 if np.bincount(half, minlength=2).min() >= self.min_size:
                     halves.append((zc[half == 0], zc[half == 1]))
-        if not halves:
+        if self.calibrate == "held-out" or (self.calibrate == "auto" and not halves):
             self._calibrate_held_out(x, y, labelled, rng)
             return
-        self.calibration_ = "split test"
-        for strength in STRENGTHS:
+        self.calibration_ = "split"
+        for strength in STRENGTHS:  # no class to test ("split" asked for): the weakest
             self._set_strength(strength)
-            if max(self._log_h_split(a, b) for a, b in halves) < 0:
+            if max((self._log_h_split(a, b) for a, b in halves), default=-1.0) < 0:
                 return
 
     def _calibrate_held_out(
@@ -197,7 +202,7 @@ class SemiSupervisedGMM:
                 ).fit(x, y, labelled & ~probe)
                 scores.append(adjusted_rand_score(y[probe], inner.labels_[probe]))
             self.held_out_scores_[strength] = float(np.mean(scores))
-        self.calibration_ = "held-out classes"
+        self.calibration_ = "held-out"
         self._set_strength(max(self.held_out_scores_, key=self.held_out_scores_.get))
 
     def _log_ml(self, z: np.ndarray) -> float:
