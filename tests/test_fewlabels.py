@@ -18,6 +18,7 @@ from discotok.fewlabels import (
     discovery_split,
     label_shift,
     label_shift_domains,
+    label_shift_em,
     label_shift_scores,
     label_subset,
     self_train,
@@ -225,6 +226,15 @@ def test_ddfa_factorisation_is_exact_given_the_true_discriminator():
     model = DDFA(4).fit(x, domain, domain_proba=p_d_given_y[:, y].T)
     scores = label_shift_scores(y, model.labels_, model.p_y_given_d_, truth)
     assert scores["acc"] == 1.0 and scores["p_y_given_d_l1"] < 1e-6
+
+
+def test_label_shift_em_keeps_p_y_x_where_the_domain_holds_none_of_its_classes():
+    p_y_x = np.array([[0.0, 1.0], [0.5, 0.5], [0.9, 0.1]])
+    p_y_d = np.array([[1.0, 0.0], [0.5, 0.5]])  # domain 0 holds no class 1 (say, NMF's zero)
+    p_y_d, adjusted = label_shift_em(p_y_x, p_y_d, np.array([0, 0, 1]), steps=3)
+    assert np.isfinite(adjusted).all() and np.isfinite(p_y_d).all()
+    assert np.allclose(adjusted[0], [0.0, 1.0])  # only class 1 possible: its own p(y|x)
+    assert np.allclose(adjusted.sum(1), 1) and np.allclose(p_y_d.sum(1), 1)
 
 
 @pytest.mark.parametrize("folds", [2, 3])

@@ -162,11 +162,14 @@ def label_shift_em(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Saerens et al.'s EM for label shift: p_d(y | x) ~ p(y | x) p(y | d) / p(y), then
     p(y | d) re-estimated as the mean of p_d(y | x) over domain d's points (`code`), `steps`
-    times from the given p(y | d). Returns p(y | d) and the last p_d(y | x)."""
+    times from the given p(y | d). Returns p(y | d) and the last p_d(y | x). A point whose
+    classes all have p(y | d) = 0 in its domain (small data: the factorisation can zero
+    them) keeps its own p(y | x) rather than dividing by zero."""
     p_y = p_y_x.mean(0).clip(1e-12)
     for step in range(steps + 1):
         adjusted = p_y_x * p_y_d[code] / p_y[None]
-        adjusted /= adjusted.sum(1, keepdims=True)
+        total = adjusted.sum(1, keepdims=True)
+        adjusted = np.where(total > 0, adjusted / np.where(total > 0, total, 1.0), p_y_x)
         if step == steps:
             break
         p_y_d = np.zeros_like(p_y_d)
