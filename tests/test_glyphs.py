@@ -29,6 +29,13 @@ def test_glyphs_are_split_by_font_family(fresh_cache):
     np.testing.assert_array_equal(load_glyphs().x_test, data.x_test)
     other = split_families(every["family"], 0.25, 1)
     assert not np.array_equal(other, test)
+    # validation: the test families are gone, and held-out training families stand in
+    val = load_glyphs(validation=True)
+    families, images = every["family"][~test], every["images"][~test]
+    held = split_families(families, 0.25, 0)
+    assert 0 < held.sum() < len(held)
+    np.testing.assert_array_equal(val.x_test[:, 0], images[held])
+    np.testing.assert_array_equal(val.x_train[:, 0], images[~held])
 
 
 def test_bundled_fonts_alone_cover_several_families(fresh_cache):

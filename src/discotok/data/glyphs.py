@@ -210,11 +210,15 @@ def load_glyphs(
     test_fraction: float = 0.25,
     system_fonts: bool = True,
     font_dirs: list[str] | None = None,
+    validation: bool = False,
     seed: int = 0,
 ) -> Dataset:
     """Characters rendered from this machine's fonts (1 x size x size); test = unseen
     font families. ``charset``: alnum (62 classes), digits (10) or symbols (11). Characters
-    outside the charset, from the test families, are the dataset's ``x_ood``."""
+    outside the charset, from the test families, are the dataset's ``x_ood``.
+    ``validation``: for tuning -- the seed's test families are left out altogether and the
+    test split is drawn, the same way, from its training families (so settings chosen on
+    it never saw the test families)."""
     check_choice("data.charset", charset, tuple(CHARSETS))
     check_range("data.size", size, 8, 256)
     check_range(
@@ -223,6 +227,9 @@ def load_glyphs(
     dirs = tuple(font_dirs or ())
     glyphs = glyph_set(charset, size, system_fonts, dirs)
     test = split_families(glyphs["family"], test_fraction, seed)
+    if validation:
+        glyphs = {k: v[~test] for k, v in glyphs.items()}
+        test = split_families(glyphs["family"], test_fraction, seed)
     x = glyphs["images"][:, None]
     y = glyphs["labels"].astype(np.int64)
     ood = unseen_characters(charset, size, system_fonts, dirs, np.unique(glyphs["family"][test]))
