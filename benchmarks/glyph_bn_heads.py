@@ -7,6 +7,8 @@ and probes) for the methods whose head is an MLP we build, with ``head_norm: bat
 SimCLR, G-SimCLR (SimCLR's head, batches of distinct pseudo-classes; added after the other
 five, on the same seeds), SwAV, DINO (its three-layer MLP), GroCo and GEDI (its cluster
 head). OBoW is left out: its heads are its own (a weight generator and a linear layer).
+``swav, temperature 0.2``: SwAV at the temperature chosen on validation font families
+(glyph_tuning.py; added after the others, on the same seeds).
 
     python benchmarks/glyph_bn_heads.py [--seeds 0 1] [--epochs 100] [--resume] [--smoke]
 """
@@ -20,6 +22,7 @@ VARIANTS = {
     for name in ("simclr", "gsimclr", "swav", "dino", "groco", "gedi")
 }
 VARIANTS["simclr"]["temperature"] = VARIANTS["gsimclr"]["temperature"] = 0.2  # glyph_methods.py
+VARIANTS["swav, temperature 0.2"] = {**VARIANTS["swav"], "temperature": 0.2}  # glyph_tuning.py
 
 if __name__ == "__main__":
     glyph_benchmark("glyph_bn_heads", VARIANTS, __doc__)

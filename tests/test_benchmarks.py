@@ -52,7 +52,9 @@ def test_glyph_bn_heads_variants_build():
     from discotok.registry import METHODS
 
     module = _bench_module("glyph_bn_heads")
-    assert set(module.VARIANTS) == {"simclr", "gsimclr", "swav", "dino", "groco", "gedi"}
+    assert set(module.VARIANTS) == {"simclr", "gsimclr", "swav", "dino", "groco", "gedi"} | {
+        "swav, temperature 0.2"
+    }
     for variant in module.VARIANTS.values():
         method = METHODS.build(variant, encoder=CNN2d((1, 32, 32), width=4, depth=2, norm="none"))
         norms = [m for m in method.modules() if type(m).__name__ == "BatchNorm1d"]
