@@ -182,6 +182,16 @@ def tables(summary: dict) -> dict[str, str]:
     return out
 
 
+def encoder_args() -> argparse.ArgumentParser:
+    """The command line of the benchmarks on these encoders: --seeds, --work-dir (where
+    finished encoder runs are reused) and --smoke."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--work-dir", default="/tmp/discotok-few-labels")
+    parser.add_argument("--smoke", action="store_true")
+    return parser
+
+
 def encoder_config(data: str) -> dict:
     """The pretraining config of the encoders (seed set by the caller): the demo's on
     MNIST-1D, configs/glyphs_simclr.yaml on glyphs."""
@@ -194,11 +204,8 @@ def encoder_config(data: str) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--work-dir", default="/tmp/discotok-few-labels")
+    parser = encoder_args()
     parser.add_argument("--data", choices=("mnist1d", "glyphs"), default="mnist1d")
-    parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     fraction, starts, alphas, finetune_epochs = 0.01, (5, 20), (0.5, 3.0, 10.0), 10

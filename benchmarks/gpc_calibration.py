@@ -19,7 +19,6 @@ backs the default, ``calibrate="auto"``: the split test where it can run, else h
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 from pathlib import Path
@@ -27,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from common import pretrained_embeddings, write_results
-from few_labels import encoder_config, pm, summarise
+from few_labels import encoder_args, encoder_config, pm, summarise
 
 from discotok.fewlabels import SemiSupervisedGMM, discovery_accuracy, discovery_split
 from discotok.report import _align
@@ -55,11 +54,7 @@ def calibrations(emb: dict, seed: int, starts: tuple[int, ...]) -> dict[str, dic
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--work-dir", default="/tmp/discotok-few-labels")
-    parser.add_argument("--smoke", action="store_true")
-    args = parser.parse_args()
+    args = encoder_args().parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     datasets = {name: encoder_config(name) for name in STARTS}
     if args.smoke:  # one seed, a small MNIST-1D encoder trained for one epoch
