@@ -5,6 +5,7 @@ from functools import partial
 import numpy as np
 import pytest
 import torch
+import yaml
 from conftest import tiny, weights
 
 from discotok.errors import ConfigError, DataError, TrainingDiverged, TrainingInterrupted
@@ -79,6 +80,12 @@ def test_finished_run_is_not_retrained_and_other_config_is_refused(tmp_path):
     pretrain(tiny(), tmp_path)
     before = os.path.getmtime(tmp_path / "checkpoints" / "last.pt")
     pretrain(tiny(train={"progress": True}), tmp_path)  # runtime-only change: same run
+    assert os.path.getmtime(tmp_path / "checkpoints" / "last.pt") == before
+    # a run written before a setting existed (here: the optimizer) resumes at its default
+    saved = yaml.safe_load((tmp_path / "config.yaml").read_text())
+    del saved["train"]["optimizer"]
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(saved))
+    pretrain(tiny(), tmp_path)
     assert os.path.getmtime(tmp_path / "checkpoints" / "last.pt") == before
     with pytest.raises(ConfigError, match=r"another config \(train.lr: 0.004 -> 0.1\)"):
         pretrain(tiny(train={"lr": 0.1}), tmp_path)

@@ -27,7 +27,7 @@ from discotok.data.base import Dataset
 from discotok.encoders import DEFAULT_ENCODERS
 from discotok.encoders.inference import encode_array, encode_frames
 from discotok.environment import describe_environment
-from discotok.errors import ConfigError, DataError
+from discotok.errors import ConfigError, DataError, DiscotokError
 from discotok.methods.base import SSLMethod
 from discotok.registry import DATASETS, ENCODERS, METHODS, TOKENIZERS, VIEWS
 from discotok.tokenizers.joint import attach_joint_tokens
@@ -151,7 +151,11 @@ def _differences(a: Any, b: Any, prefix: str = "") -> list[str]:
 def _prepare_run_dir(cfg: RunConfig, run_dir: Path, resume: bool) -> None:
     previous = run_dir / "config.yaml"
     if resume and previous.exists():
-        diff = _differences(yaml.safe_load(previous.read_text()), cfg.to_dict())
+        try:  # with today's defaults filled in: a setting added since compares at its default
+            before = load_config(previous).to_dict()
+        except DiscotokError:  # a setting removed since: compare as written
+            before = yaml.safe_load(previous.read_text())
+        diff = _differences(before, cfg.to_dict())
         if diff:
             raise ConfigError(
                 f"{run_dir} holds a run with another config ({'; '.join(diff)}); "
