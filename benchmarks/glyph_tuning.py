@@ -6,7 +6,9 @@ quarter of its training families (2 of 6 here) stand in as the test split. The w
 these validation splits is then run on the real test splits in glyph_bn_heads.py.
 
 Candidates: SwAV's softmax temperature, 0.1 (the paper's and our default) against 0.2 (the
-value SimCLR uses on glyphs; glyph_methods.py).
+value SimCLR uses on glyphs; glyph_methods.py). DINO's teacher momentum, 0.996 (the paper's,
+for runs of ~100k steps) against 0.99: these runs are 500 steps, and at 0.996 the teacher
+averages over the last ~250 of them (added after the SwAV pair, on the same seeds).
 
     python benchmarks/glyph_tuning.py [--seeds 0 1 2] [--epochs 100] [--smoke]
 """
@@ -20,6 +22,8 @@ from glyph_methods import CONFIG
 VARIANTS = {
     "swav, temperature 0.1": {"name": "swav", "head_norm": "batch", "temperature": 0.1},
     "swav, temperature 0.2": {"name": "swav", "head_norm": "batch", "temperature": 0.2},
+    "dino, momentum 0.996": {"name": "dino", "head_norm": "batch", "momentum": 0.996},
+    "dino, momentum 0.99": {"name": "dino", "head_norm": "batch", "momentum": 0.99},
 }
 
 if __name__ == "__main__":
