@@ -8,7 +8,7 @@ each), cut into 20 domains with Dirichlet(alpha) class proportions (16 glyphs a 
 average). Rows, Hungarian accuracy and the L1 error of p(y|d) summed over classes:
 
 * DDFA at its defaults (linear head on the frozen embedding, 2 folds), SPA and NMF;
-* DDFA with the setting that met the target on MNIST-1D short of fine-tuning the encoder
+* DDFA with the setting that met the target on MNIST-1D, less its encoder fine-tuning
   (5 folds, 5 refit rounds): fine-tuning needs the encoder's data pipeline, which serves
   all 62 classes;
 * ``EM on supervised p(y|x)`` (uses the labels: a bound, not a method): a linear head fit on
