@@ -70,12 +70,7 @@ def main() -> None:
             _, emb = pretrained_embeddings(cfg, Path(args.work_dir) / f"{name}-seed{seed}")
             per_seed[name].append(calibrations(emb, seed, STARTS[name]))
             print(f"{name} seed {seed} done", flush=True)
-        summary = summarise(
-            [
-                {k: {m: v[m] for m in ("k", "new_acc", "prior_strength")} for k, v in run.items()}
-                for run in per_seed[name]
-            ]
-        )
+        summary = summarise(per_seed[name])
         rows = [
             [row, pm(v["k"], 1), pm(v["new_acc"]), pm(v["prior_strength"], 0)]
             for row, v in summary.items()

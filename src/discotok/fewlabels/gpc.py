@@ -157,7 +157,7 @@ class SemiSupervisedGMM:
         are never allowed to merge.)"""
         from discotok.tokenizers.kmeans import faiss_kmeans
 
-        halves = []
+        halves = []  # drawn whatever `calibrate` says: every path uses the same random numbers
         for zc in self._classes:
             if len(zc) >= 2 * self.min_size:
                 _, half, _ = faiss_kmeans(zc.astype(np.float32), 2, seed=int(rng.integers(2**31)))
