@@ -25,6 +25,14 @@ TINY = {
 }
 
 
+def blobs(n_per, k, d, spread, seed):
+    """`k` Gaussian classes of `n_per` points in `d` dims, centres `spread` apart-ish."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(k, d)) * spread
+    y = np.repeat(np.arange(k), n_per)
+    return (centres[y] + rng.normal(size=(len(y), d))).astype(np.float32), y
+
+
 def tiny(**sections):
     """The tiny test config with some sections merged in."""
     cfg = copy.deepcopy(TINY)

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import blobs
 
 BENCH = Path(__file__).parent.parent / "benchmarks"
 
@@ -166,19 +167,10 @@ def test_gedi_energy_glyphs_variants_weaken_only_the_energy_term():
     assert weights == {"gedi_no_energy": 0.0, "gedi_energy_0.1": 0.1}
 
 
-def _blobs(n_per: int, k: int, d: int, spread: float) -> tuple:
-    import numpy as np
-
-    rng = np.random.default_rng(0)
-    y = np.repeat(np.arange(k), n_per)
-    x = rng.normal(size=(k, d))[y] * spread + rng.normal(size=(len(y), d))
-    return x.astype(np.float32), y
-
-
 def test_gpc_calibration_rows_force_each_calibration():
     # gpc_calibration.py's loop on stand-in embeddings: 12 points a class, 6 labelled, so the
     # split test has no class to test (the weakest prior) and held-out classes choose
-    x, y = _blobs(12, 8, 6, 3.0)
+    x, y = blobs(12, 8, 6, 3.0, 0)
     rows = _bench_module("gpc_calibration").calibrations({"train": x, "y_train": y}, 0, (4,))
     assert set(rows) == {"from K=4, split", "from K=4, held-out"}
     assert rows["from K=4, split"]["prior_strength"] == 0.0
@@ -190,7 +182,7 @@ def test_ddfa_glyph_digits_rows():
     import numpy as np
 
     module = _bench_module("ddfa_glyph_digits")
-    x, y = _blobs(12, 12, 6, 3.0)  # classes 10 and 11 stand for letters: left out
+    x, y = blobs(12, 12, 6, 3.0, 0)  # classes 10 and 11 stand for letters: left out
     emb = {"train": x[::2], "y_train": y[::2], "test": x[1::2], "y_test": y[1::2]}
     xd, yd = module.digits(emb)
     assert len(xd) == 120 and set(np.unique(yd)) == set(range(10))

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import weights
+from conftest import blobs, weights
 
 from discotok.cli import main
 from discotok.errors import ConfigError, DataError
@@ -27,13 +27,6 @@ from discotok.fewlabels.ddfa import cross_fit
 from discotok.fewlabels.gpc import HELD_OUT_STRENGTHS, niw_log_marginal
 from discotok.fewlabels.selftrain import select_confident
 from discotok.fewlabels.splits import class_proportions
-
-
-def blobs(n_per, k, d, spread, seed):
-    rng = np.random.default_rng(seed)
-    centres = rng.normal(size=(k, d)) * spread
-    y = np.repeat(np.arange(k), n_per)
-    return (centres[y] + rng.normal(size=(len(y), d))).astype(np.float32), y
 
 
 # ---- settings built from labelled data ------------------------------------------------
