@@ -26,9 +26,10 @@ from pathlib import Path
 import numpy as np
 import torch
 from common import pretrained_embeddings, write_results
+from ddfa_discriminators import supervised_em
 from few_labels import encoder_args, encoder_config, pm, summarise
 
-from discotok.fewlabels import DDFA, label_shift_domains, label_shift_em, label_shift_scores
+from discotok.fewlabels import DDFA, label_shift_domains, label_shift_scores
 from discotok.fewlabels.ddfa import cross_fit
 from discotok.fewlabels.splits import class_proportions
 from discotok.report import _align
@@ -61,9 +62,7 @@ def label_shift(x: np.ndarray, y: np.ndarray, seed: int, alphas: tuple[float, ..
             out[f"alpha={alpha}, {name}"] = {**scores, "seconds": time.perf_counter() - t0}
         t0 = time.perf_counter()
         p_y_x = cross_fit(len(x), DDFA(10, seed=seed).discriminator(x, y), seed, 5)
-        start = np.zeros((code.max() + 1, 10))
-        np.add.at(start, code, p_y_x)
-        p_y_d, posterior = label_shift_em(p_y_x, start / start.sum(1, keepdims=True), code, 10)
+        p_y_d, posterior = supervised_em(p_y_x, code)
         out[f"alpha={alpha}, EM on supervised p(y|x)"] = {
             **label_shift_scores(y, posterior.argmax(1), p_y_d, truth),
             "seconds": time.perf_counter() - t0,
