@@ -10,6 +10,12 @@ value SimCLR uses on glyphs; glyph_methods.py). DINO's teacher momentum, 0.996 (
 for runs of ~100k steps) against 0.99: these runs are 500 steps, and at 0.996 the teacher
 averages over the last ~250 of them (added after the SwAV pair, on the same seeds).
 
+Added later, on the same seeds: GroCo's number of hardest negatives, 10 (the paper's, for
+ImageNet's 1000 classes) against 40: a batch of 256 glyphs holds ~4 of each of the 62
+characters, so an anchor's 10 hardest negatives are mostly its own character in other fonts
+(false negatives). DINO's teacher temperature, 0.04 against 0.07 (where the paper's warm-up
+ends; solo-learn's small-image configs train at 0.07).
+
     python benchmarks/glyph_tuning.py [--seeds 0 1 2] [--epochs 100] [--smoke]
 """
 
@@ -24,6 +30,13 @@ VARIANTS = {
     "swav, temperature 0.2": {"name": "swav", "head_norm": "batch", "temperature": 0.2},
     "dino, momentum 0.996": {"name": "dino", "head_norm": "batch", "momentum": 0.996},
     "dino, momentum 0.99": {"name": "dino", "head_norm": "batch", "momentum": 0.99},
+    "groco, 10 negatives": {"name": "groco", "head_norm": "batch", "negatives": 10},
+    "groco, 40 negatives": {"name": "groco", "head_norm": "batch", "negatives": 40},
+    "dino, teacher temperature 0.07": {
+        "name": "dino",
+        "head_norm": "batch",
+        "teacher_temperature": 0.07,
+    },
 }
 
 if __name__ == "__main__":
