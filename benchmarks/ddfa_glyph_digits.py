@@ -36,7 +36,7 @@ from common import pretrained_embeddings, write_results
 from ddfa_discriminators import supervised_em
 from few_labels import encoder_args, encoder_config, pm, summarise
 
-from discotok.encoders.inference import encode_array
+from discotok.encoders.inference import encode_with_views
 from discotok.fewlabels import DDFA, label_shift_domains, label_shift_scores
 from discotok.fewlabels.ddfa import cross_fit
 from discotok.fewlabels.splits import class_proportions
@@ -57,18 +57,6 @@ def digits(emb: dict) -> tuple[np.ndarray, np.ndarray]:
     x = np.concatenate([emb["train"], emb["test"]])
     y = np.concatenate([emb["y_train"], emb["y_test"]])
     return x[y < 10], y[y < 10]
-
-
-def embedded_copies(
-    encoder: torch.nn.Module, views: torch.nn.Module, images: np.ndarray, copies: int, seed: int
-) -> np.ndarray:
-    """Embeddings of `images` followed by those of copies - 1 augmented views of them (the
-    views' randomness fixed by `seed`): (copies * len(images), dim), in blocks of images."""
-    torch.manual_seed(seed)
-    x = torch.as_tensor(images, dtype=torch.float32)
-    with torch.no_grad():
-        blocks = [x] + [views(x) for _ in range(copies - 1)]
-    return np.concatenate([encode_array(encoder, b) for b in blocks])
 
 
 def label_shift(x: np.ndarray, y: np.ndarray, seed: int, alphas: tuple[float, ...]) -> dict:
@@ -113,7 +101,7 @@ def main() -> None:
         images, y = digits(arrays | {"y_train": data.y_train, "y_test": data.y_test})
         rows = {}
         for c in copies:
-            x = embedded_copies(method.encoder, views, images, c, seed)
+            x = encode_with_views(method.encoder, views, images, c, seed)
             for name, row in label_shift(x, np.tile(y, c), seed, alphas).items():
                 rows[f"{len(x)} images, {name}"] = row
             print(f"seed {seed}, {c} copies done", flush=True)

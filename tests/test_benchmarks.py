@@ -190,20 +190,3 @@ def test_ddfa_glyph_digits_rows():
     assert len(rows) == len(module.DDFA_ROWS) + 1
     assert all(np.isfinite(r["p_y_given_d_l1"]) for r in rows.values())
     assert rows["alpha=0.5, EM on supervised p(y|x)"]["acc"] > 0.9  # separable stand-in
-
-
-def test_ddfa_glyph_digits_copies_are_the_images_then_their_views():
-    import numpy as np
-    import torch
-
-    module = _bench_module("ddfa_glyph_digits")
-    encoder = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 3))
-    jitter = torch.nn.Module()
-    jitter.forward = lambda x: x + torch.randn_like(x)
-    images = np.random.default_rng(0).normal(size=(5, 1, 4, 4)).astype(np.float32)
-    x = module.embedded_copies(encoder, jitter, images, 3, seed=0)
-    assert x.shape == (15, 3)
-    plain = encoder(torch.as_tensor(images)).detach().numpy()
-    np.testing.assert_allclose(x[:5], plain, rtol=1e-6)  # the glyphs themselves first
-    assert not np.allclose(x[5:10], plain) and not np.allclose(x[5:10], x[10:])
-    np.testing.assert_array_equal(x, module.embedded_copies(encoder, jitter, images, 3, seed=0))

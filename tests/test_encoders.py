@@ -45,3 +45,23 @@ def test_encoders_reject_inputs_they_cannot_take():
         ResNet((1, 8, 8), depth=5)
     with pytest.raises(ConfigError, match="encoder.norm='group' is not valid"):
         MLP((4,), norm="group")
+
+
+def test_encode_with_views_gives_the_samples_then_their_views():
+    import numpy as np
+
+    from discotok.encoders.inference import encode_with_views
+
+    encoder = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 3))
+    jitter = torch.nn.Module()
+    jitter.forward = lambda x: x + torch.randn_like(x)
+    images = np.random.default_rng(0).normal(size=(5, 1, 4, 4)).astype(np.float32)
+    x = encode_with_views(encoder, jitter, images, 3, seed=0, batch_size=2)
+    assert x.shape == (15, 3)
+    plain = encoder(torch.as_tensor(images)).detach().numpy()
+    np.testing.assert_allclose(x[:5], plain, rtol=1e-6)  # the samples themselves first
+    assert not np.allclose(x[5:10], plain) and not np.allclose(x[5:10], x[10:])
+    again = encode_with_views(encoder, jitter, images, 3, seed=0, batch_size=2)
+    np.testing.assert_array_equal(x, again)  # the seed fixes the views
+    with pytest.raises(ConfigError, match="copies must be at least 1"):
+        encode_with_views(encoder, jitter, images, 0)

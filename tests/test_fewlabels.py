@@ -416,6 +416,13 @@ def test_encoder_fine_tuning_learns_and_leaves_the_run_intact(tmp_path, tiny_con
     assert {"self_training_finetuned", "labels_only_finetuned"} <= set(result["test_acc"])
     result = label_shift(run, num_domains=10, finetune_epochs=1)  # end-to-end discriminator
     assert result["settings"]["finetune_epochs"] == 1 and 0 <= result["ddfa"]["acc"] <= 1
+    result = label_shift(run, num_domains=10, copies=2)  # the frozen head on 2x the points
+    assert result["settings"]["copies"] == 2 and 0 <= result["ddfa"]["acc"] <= 1
+    with np.load(run / "label_shift.npz") as out:  # one row per sample, not per copy
+        assert out["components"].shape == (len(data.x_train),)
+        np.testing.assert_allclose(out["proba"].sum(1), 1, rtol=1e-5)
+    with pytest.raises(ConfigError, match="use one of the two"):
+        label_shift(run, num_domains=10, copies=2, finetune_epochs=1)
     after = weights(run)["model"]
     assert all(torch.equal(before[k], after[k]) for k in before)
 

@@ -63,3 +63,27 @@ def encode_frames(
     # fixed-length inputs give every sample the same number of frames
     lengths = np.full(len(frames), frames.shape[1], dtype=np.int64)
     return frames.reshape(-1, frames.shape[-1]).numpy(), lengths
+
+
+def encode_with_views(
+    encoder: nn.Module,
+    views: nn.Module,
+    x: np.ndarray | torch.Tensor,
+    copies: int,
+    seed: int = 0,
+    batch_size: int = 1024,
+    device: str | torch.device = "cpu",
+) -> np.ndarray:
+    """Embed `x` and then `copies` - 1 random views of it drawn by `views` (an augmentation
+    module; its randomness fixed by `seed`): (copies * n, embed_dim), one block of n rows per
+    copy, the plain samples first."""
+    if copies < 1:
+        raise ConfigError(f"copies must be at least 1; got {copies}")
+    torch.manual_seed(seed)
+    data = torch.as_tensor(x, dtype=torch.float32)
+    blocks = [encode_array(encoder, data, batch_size, device)]
+    for _ in range(copies - 1):
+        with torch.no_grad():
+            augmented = torch.cat([views(b) for b in data.split(batch_size)])
+        blocks.append(encode_array(encoder, augmented, batch_size, device))
+    return np.concatenate(blocks)

@@ -65,6 +65,7 @@ def cmd_label_shift(args: argparse.Namespace) -> None:
         finetune_epochs=args.finetune_epochs,
         folds=args.folds,
         refit_rounds=args.refit_rounds,
+        copies=args.copies,
         seed=args.seed,
     )
     print(format_few_labels("label_shift", result))
@@ -131,6 +132,12 @@ def add_fewlabels_commands(sub: argparse._SubParsersAction) -> None:
         type=int,
         default=0,
         help="then refit a head to DDFA's labels and re-run EM, this many rounds",
+    )
+    p.add_argument(
+        "--copies",
+        type=int,
+        default=1,
+        help="fit on each sample and copies-1 augmented views of it (for small domains)",
     )
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_label_shift)

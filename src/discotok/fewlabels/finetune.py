@@ -6,7 +6,8 @@ starts where the teacher is; ``augment=True`` adds the run's own augmentations a
 in Noisy Student), off by default: strong views make pseudo-labels of small data noisier.
 
 `domain_discriminator` fine-tunes the same way on DDFA's domain task (latent label shift),
-with augmentation on and a larger learning rate (its docstring says why)."""
+with augmentation on and a larger learning rate (its docstring says why); `view_embeddings`
+embeds augmented copies of the train samples with the frozen encoder."""
 
 from __future__ import annotations
 
@@ -102,6 +103,22 @@ def predict(
 ) -> np.ndarray:
     """Class index (0..K-1) of each sample."""
     return predict_proba(model, x, device, batch_size).argmax(1)
+
+
+def view_embeddings(run_dir: str | Path, n: int, copies: int, seed: int = 0) -> np.ndarray:
+    """The run's `n` train samples embedded by its encoder, then `copies` - 1 views of each
+    drawn by the run's own augmentations: (copies * n, dim), one block per copy
+    (`encode_with_views`). More points for what needs many, e.g. DDFA's discriminator on
+    small domains."""
+    from discotok.encoders.inference import encode_with_views
+    from discotok.pipeline import build_method, load_encoder
+    from discotok.train.engine import resolve_device
+
+    check_range("copies", copies, 1)
+    samples = run_data(run_dir, n).x_train
+    encoder, cfg, data = load_encoder(run_dir)
+    _, views = build_method(cfg, data)
+    return encode_with_views(encoder, views, samples, copies, seed, device=resolve_device("auto"))
 
 
 def run_data(run_dir: str | Path, n: int) -> Any:

@@ -17,9 +17,15 @@ from typing import Any
 
 import numpy as np
 
-from discotok.errors import DataError
+from discotok.errors import ConfigError, DataError, check_range
 from discotok.fewlabels.ddfa import DDFA, cross_fit, label_shift_scores
-from discotok.fewlabels.finetune import domain_discriminator, fine_tune, predict, run_data
+from discotok.fewlabels.finetune import (
+    domain_discriminator,
+    fine_tune,
+    predict,
+    run_data,
+    view_embeddings,
+)
 from discotok.fewlabels.gpc import SemiSupervisedGMM, discovery_accuracy
 from discotok.fewlabels.selftrain import SelfTraining, check_classes, sklearn_self_training
 from discotok.fewlabels.splits import (
@@ -303,6 +309,7 @@ def label_shift(
     finetune_epochs: int = 0,
     folds: int = 2,
     refit_rounds: int = 0,
+    copies: int = 1,
     seed: int = 0,
 ) -> dict[str, Any]:
     """Recover classes and p(y | d) from unlabelled domains with DDFA -> ``label_shift.*``.
@@ -313,7 +320,11 @@ def label_shift(
     domain task for that many epochs (`domain_discriminator`) instead of a linear head on
     the frozen embedding. `folds`: the discriminator's cross-fitting folds (each scored by
     a model fit on the others). `refit_rounds` > 0: that many rounds of self-training under
-    label shift after DDFA (a head refit to its labels, then EM; see `DDFA`).
+    label shift after DDFA (a head refit to its labels, then EM; see `DDFA`). `copies` > 1:
+    DDFA fits on each train sample and `copies` - 1 views of it drawn by the run's own
+    augmentations, embedded by the frozen encoder, each in its sample's domain (small
+    domains give the discriminator too few points); a sample's p(y | x) is the mean over its
+    copies. Not with `finetune_epochs`, whose discriminator sees augmented views already.
     """
     emb = _embeddings(run_dir)
     x, y_true = emb["train"], emb.get("y_train")
@@ -323,13 +334,26 @@ def label_shift(
         if y_true is None:
             raise DataError("label_shift needs the number of classes (classes=K) without labels")
         classes = int(len(np.unique(y_true)))
+    check_range("copies", copies, 1)
+    if copies > 1 and finetune_epochs:
+        raise ConfigError(
+            "copies > 1 augments the frozen embedding's discriminator; the fine-tuned one "
+            "(finetune_epochs > 0) trains on augmented views already -- use one of the two"
+        )
     t0 = time.perf_counter()
     model, proba = DDFA(classes, folds=folds, refit_rounds=refit_rounds, seed=seed), None
+    code, _ = model.check_domains(x, domain)  # before minutes of fine-tuning or embedding
     if finetune_epochs:
-        code, _ = model.check_domains(x, domain)  # before minutes of fine-tuning
         discriminator = domain_discriminator(run_dir, x, code, finetune_epochs, seed)
         proba = cross_fit(len(x), discriminator, seed, folds)
-    model.fit(x, domain, domain_proba=proba)
+    if copies > 1:
+        rows = view_embeddings(run_dir, len(x), copies, seed)
+        model.fit(rows, np.tile(domain, copies))
+    else:
+        model.fit(x, domain, domain_proba=proba)
+    # one row per sample: the mean over its copies (the copies are blocks of len(x) rows)
+    p_y_x = model.proba_.reshape(copies, len(x), classes).mean(0)
+    labels = p_y_x.argmax(1)
     result: dict[str, Any] = {
         "settings": {
             "classes": classes,
@@ -337,6 +361,7 @@ def label_shift(
             "finetune_epochs": finetune_epochs,
             "folds": folds,
             "refit_rounds": refit_rounds,
+            "copies": copies,
             "alpha": alpha if simulated else None,
             "labels": "simulated" if simulated else "given",
             "seed": seed,
@@ -353,10 +378,10 @@ def label_shift(
         y_code = np.unique(y_true, return_inverse=True)[1]
         truth = class_proportions(code, y_code, len(model.domains_), classes)
         result["true_p_y_given_d"] = truth.round(4).tolist()
-        result["ddfa"] = label_shift_scores(y_true, model.labels_, model.p_y_given_d_, truth)
+        result["ddfa"] = label_shift_scores(y_true, labels, model.p_y_given_d_, truth)
         _, clusters, _ = faiss_kmeans(
             np.ascontiguousarray(x, dtype=np.float32), classes, seed=seed, nredo=5
         )
         result["kmeans_acc"] = hungarian_accuracy(y_true, clusters)
-    _write(run_dir, "label_shift", result, components=model.labels_, proba=model.proba_)
+    _write(run_dir, "label_shift", result, components=labels, proba=p_y_x)
     return result
