@@ -8,7 +8,8 @@ SimCLR, G-SimCLR (SimCLR's head, batches of distinct pseudo-classes; added after
 five, on the same seeds), SwAV, DINO (its three-layer MLP), GroCo and GEDI (its cluster
 head). OBoW is left out: its heads are its own (a weight generator and a linear layer).
 ``swav, temperature 0.2``: SwAV at the temperature chosen on validation font families
-(glyph_tuning.py; added after the others, on the same seeds).
+(glyph_tuning.py; added after the others, on the same seeds). ``groco, 40 negatives``: GroCo
+with the number of hardest negatives chosen there (added later still, same seeds).
 
     python benchmarks/glyph_bn_heads.py [--seeds 0 1] [--epochs 100] [--resume] [--smoke]
 """
@@ -23,6 +24,7 @@ VARIANTS = {
 }
 VARIANTS["simclr"]["temperature"] = VARIANTS["gsimclr"]["temperature"] = 0.2  # glyph_methods.py
 VARIANTS["swav, temperature 0.2"] = {**VARIANTS["swav"], "temperature": 0.2}  # glyph_tuning.py
+VARIANTS["groco, 40 negatives"] = {**VARIANTS["groco"], "negatives": 40}  # glyph_tuning.py
 
 if __name__ == "__main__":
     glyph_benchmark("glyph_bn_heads", VARIANTS, __doc__)

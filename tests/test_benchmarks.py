@@ -54,7 +54,8 @@ def test_glyph_bn_heads_variants_build():
 
     module = _bench_module("glyph_bn_heads")
     assert set(module.VARIANTS) == {"simclr", "gsimclr", "swav", "dino", "groco", "gedi"} | {
-        "swav, temperature 0.2"
+        "swav, temperature 0.2",
+        "groco, 40 negatives",
     }
     for variant in module.VARIANTS.values():
         method = METHODS.build(variant, encoder=CNN2d((1, 32, 32), width=4, depth=2, norm="none"))
