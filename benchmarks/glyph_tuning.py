@@ -17,8 +17,8 @@ characters, so an anchor's 10 hardest negatives are mostly its own character in 
 ends; solo-learn's small-image configs train at 0.07). GEDI's invariance weight beta, 1 (our
 default, chosen on the two moons) against 0.1 (the top of the paper's 0.05-0.1): a weaker
 pull towards view-invariant cluster assignments keeps more of what tells the glyphs apart.
-DINO's output dimension, 1024 against 256: a batch of 256 cannot use 1024 prototypes, and
-the paper's 65536 are sized for ImageNet.
+DINO's output dimension, 1024 against 256: ~1500 training glyphs spread over 1024 outputs
+leave one or two an output (the paper's 65536 are sized for ImageNet's 1.3 million).
 
     python benchmarks/glyph_tuning.py [--seeds 0 1 2] [--epochs 100] [--smoke]
 """
