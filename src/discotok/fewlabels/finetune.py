@@ -114,7 +114,6 @@ def view_embeddings(run_dir: str | Path, n: int, copies: int, seed: int = 0) -> 
     from discotok.pipeline import build_method, load_encoder
     from discotok.train.engine import resolve_device
 
-    check_range("copies", copies, 1)
     samples = run_data(run_dir, n).x_train
     encoder, cfg, data = load_encoder(run_dir)
     _, views = build_method(cfg, data)
