@@ -39,8 +39,8 @@ from few_labels import encoder_args, encoder_config, pm, summarise
 from discotok.encoders.inference import encode_with_views
 from discotok.fewlabels import DDFA, label_shift_domains, label_shift_scores
 from discotok.fewlabels.ddfa import cross_fit
+from discotok.fewlabels.finetune import encoder_and_views
 from discotok.fewlabels.splits import class_proportions
-from discotok.pipeline import build_method, load_method
 from discotok.report import _align
 
 ALPHAS = (0.5, 3.0, 10.0)
@@ -95,13 +95,12 @@ def main() -> None:
     for seed in seeds:
         cfg["seed"] = seed
         run, _ = pretrained_embeddings(cfg, Path(args.work_dir) / f"glyphs-seed{seed}")
-        method, run_cfg, data = load_method(run)
-        views = build_method(run_cfg, data)[1]
+        encoder, views, data = encoder_and_views(run)
         arrays = {"train": data.x_train, "test": data.x_test}
         images, y = digits(arrays | {"y_train": data.y_train, "y_test": data.y_test})
         rows = {}
         for c in copies:
-            x = encode_with_views(method.encoder, views, images, c, seed)
+            x = encode_with_views(encoder, views, images, c, seed)
             for name, row in label_shift(x, np.tile(y, c), seed, alphas).items():
                 rows[f"{len(x)} images, {name}"] = row
             print(f"seed {seed}, {c} copies done", flush=True)

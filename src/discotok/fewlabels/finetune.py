@@ -49,13 +49,11 @@ def fine_tune(
     `targets` (len(rows) x classes). `head` (weight, bias) starts the head from a classifier
     already fit on the frozen embedding; a random head would first wreck the features.
     Returns the model (eval mode) and its device."""
-    from discotok.pipeline import build_method, load_encoder
     from discotok.train.engine import resolve_device
 
     check_range("finetune epochs", epochs, 1)
     check_range("finetune batch_size", batch_size, 1)
-    encoder, cfg, data = load_encoder(run_dir)
-    _, views = build_method(cfg, data)
+    encoder, views, data = encoder_and_views(run_dir)
     dev = resolve_device(device)
     x = torch.as_tensor(data.x_train[rows], dtype=torch.float32)
     t = torch.as_tensor(targets, dtype=torch.float32)
@@ -111,13 +109,21 @@ def view_embeddings(run_dir: str | Path, n: int, copies: int, seed: int = 0) -> 
     (`encode_with_views`). More points for what needs many, e.g. DDFA's discriminator on
     small domains."""
     from discotok.encoders.inference import encode_with_views
-    from discotok.pipeline import build_method, load_encoder
     from discotok.train.engine import resolve_device
 
     samples = run_data(run_dir, n).x_train
+    encoder, views, _ = encoder_and_views(run_dir)
+    return encode_with_views(encoder, views, samples, copies, seed, device=resolve_device("auto"))
+
+
+def encoder_and_views(run_dir: str | Path) -> tuple[nn.Module, nn.Module, Any]:
+    """The run's trained encoder (eval mode, CPU), the augmentation views it was trained
+    with, and its dataset."""
+    from discotok.pipeline import build_method, load_encoder
+
     encoder, cfg, data = load_encoder(run_dir)
     _, views = build_method(cfg, data)
-    return encode_with_views(encoder, views, samples, copies, seed, device=resolve_device("auto"))
+    return encoder, views, data
 
 
 def run_data(run_dir: str | Path, n: int) -> Any:
