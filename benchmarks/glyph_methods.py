@@ -30,12 +30,22 @@ VARIANTS = {
 }
 
 
-def glyph_benchmark(name: str, variants: dict, doc: str) -> dict:
-    """compare_methods on the glyph config (PCA maps: the report's figure, not a metric)."""
+def glyph_config() -> dict:
+    """The glyph protocol's config (PCA maps: the report's figure, not a metric)."""
     base = yaml.safe_load(CONFIG.read_text())
     base["evaluate"] = {"map": "pca"}
+    return base
+
+
+def glyph_benchmark(name: str, variants: dict, doc: str, train: dict | None = None) -> dict:
+    """compare_methods on the glyph config; `train`: per-variant training settings."""
     return compare_methods(
-        name, variants, doc, base=base, smoke_data={"name": "glyphs", "charset": "digits"}
+        name,
+        variants,
+        doc,
+        base=glyph_config(),
+        smoke_data={"name": "glyphs", "charset": "digits"},
+        train=train,
     )
 
 

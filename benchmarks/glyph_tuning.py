@@ -25,9 +25,8 @@ leave one or two an output (the paper's 65536 are sized for ImageNet's 1.3 milli
 
 from __future__ import annotations
 
-import yaml
 from common import compare_methods
-from glyph_methods import CONFIG
+from glyph_methods import glyph_config
 
 VARIANTS = {
     "swav, temperature 0.1": {"name": "swav", "head_norm": "batch", "temperature": 0.1},
@@ -47,8 +46,7 @@ VARIANTS = {
 }
 
 if __name__ == "__main__":
-    base = yaml.safe_load(CONFIG.read_text())
+    base = glyph_config()
     base["data"]["validation"] = True
-    base["evaluate"] = {"map": "pca"}
     smoke = {"name": "glyphs", "charset": "digits", "validation": True}
     compare_methods("glyph_tuning", VARIANTS, __doc__, base=base, smoke_data=smoke)

@@ -63,6 +63,21 @@ def test_glyph_bn_heads_variants_build():
         assert norms, variant  # the encoder has none: they are in the head
 
 
+def test_glyph_equal_time_fills_the_budget_from_the_marginal_step_time():
+    module = _bench_module("glyph_equal_time")
+    methods = {v["name"] for v in _bench_module("glyph_methods").VARIANTS.values()}
+    assert {v["name"] for v in module.VARIANTS.values()} == methods
+    loop = {("fast", 4): 3.0, ("fast", 14): 8.0, ("slow", 4): 5.0, ("slow", 14): 25.0}
+    steps = module.budget_steps(lambda v, n: loop[v, n], ["fast", "slow"], budget=120.0)
+    # the 1 s of start-up in the fast run's 3 s is not counted as step time
+    assert steps == {
+        "fast": {"step_seconds": 0.5, "steps": 240},
+        "slow": {"step_seconds": 2.0, "steps": 60},
+    }
+    with pytest.raises(RuntimeError, match="stalled"):
+        module.budget_steps(lambda v, n: 3.0, ["stalled"])
+
+
 def _bench_module(name: str):
     import importlib.util
 

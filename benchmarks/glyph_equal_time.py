@@ -1,0 +1,90 @@
+"""The glyph table's methods under the same wall-clock budget instead of the same epochs.
+
+glyph_methods.py gives every method 100 epochs, so a slow objective (OBoW: 187 samples/s
+here, SimCLR: 543) also gets ~3x the time. Here each method gets the same pretraining time,
+BUDGET_SECONDS of training steps, on the same data, encoder, views, seeds and probes
+(configs/glyphs_simclr.yaml). Its number of steps comes from its own speed, measured at the
+start on this machine: two short runs of CALIBRATION steps (seed 0), and the difference of
+their step-loop times over the difference of their steps gives the seconds per step without
+the fixed start-up cost; steps = BUDGET_SECONDS / that (the cosine schedule follows the
+steps). The same steps serve every seed; the table's "pretrain s" is the measured time of
+each whole pretraining call (data loading and checkpoints included), the check that the
+budget held. Each method runs in its best setting of glyph_bn_heads.py / glyph_tuning.py
+(chosen on validation families at equal epochs): BatchNorm heads for SimCLR, G-SimCLR
+(temperature 0.2), SwAV (temperature 0.2), DINO and GroCo (40 hardest negatives); GEDI
+without (its linear probe is lower with one); OBoW with its own heads.
+
+    python benchmarks/glyph_equal_time.py [--seeds 0 1 2] [--resume] [--smoke]
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from common import RESULTS
+from glyph_methods import glyph_benchmark, glyph_config
+
+from discotok import pretrain
+
+BUDGET_SECONDS = 120.0
+CALIBRATION = (4, 14)
+VARIANTS = {
+    "simclr": {"name": "simclr", "head_norm": "batch", "temperature": 0.2},
+    "gsimclr": {"name": "gsimclr", "head_norm": "batch", "temperature": 0.2},
+    "swav": {"name": "swav", "head_norm": "batch", "temperature": 0.2},
+    "dino": {"name": "dino", "head_norm": "batch"},
+    "obow": {"name": "obow"},
+    "groco": {"name": "groco", "head_norm": "batch", "negatives": 40},
+    "gedi": {"name": "gedi"},
+}
+
+
+def budget_steps(
+    loop_seconds: Callable[[str, int], float],
+    variants: dict[str, dict],
+    budget: float = BUDGET_SECONDS,
+    calibration: tuple[int, int] = CALIBRATION,
+) -> dict[str, dict[str, float]]:
+    """Per variant: its seconds per training step (from `loop_seconds(variant, steps)` at the
+    two calibration lengths) and the steps that fill `budget` seconds (at least 1)."""
+    short, long = calibration
+    out = {}
+    for variant in variants:
+        per_step = (loop_seconds(variant, long) - loop_seconds(variant, short)) / (long - short)
+        if per_step <= 0:
+            raise RuntimeError(f"{variant}: calibration timed no positive step time ({per_step})")
+        out[variant] = {"step_seconds": per_step, "steps": max(1, round(budget / per_step))}
+    return out
+
+
+def measure(variant: str, steps: int) -> float:
+    """The step-loop seconds of a fresh `steps`-step run of `variant` (seed 0)."""
+    cfg = copy.deepcopy(glyph_config())
+    cfg["method"] = VARIANTS[variant]
+    cfg["train"].update(steps=steps, progress=False, checkpoint_every=10**6)
+    with tempfile.TemporaryDirectory() as tmp:
+        run = pretrain(cfg, Path(tmp) / "run", resume=False)
+        return json.loads((run / "train_result.json").read_text())["seconds"]
+
+
+def steps_for_run() -> dict[str, dict[str, int]]:
+    """Steps per variant: 2 under --smoke, the results file's under --resume (the guard
+    against mixing configs compares them), else calibrated now."""
+    if "--smoke" in sys.argv:
+        return {v: {"steps": 2} for v in VARIANTS}
+    path = RESULTS / "glyph_equal_time.json"
+    if "--resume" in sys.argv and path.is_file():
+        return json.loads(path.read_text())["variant_train"]
+    timing = budget_steps(measure, VARIANTS)
+    for variant, t in timing.items():
+        print(f"{variant}: {t['step_seconds']:.3f} s a step -> {t['steps']} steps", flush=True)
+    return {v: {"steps": t["steps"]} for v, t in timing.items()}
+
+
+if __name__ == "__main__":
+    glyph_benchmark("glyph_equal_time", VARIANTS, __doc__, train=steps_for_run())
