@@ -19,6 +19,9 @@ default, chosen on the two moons) against 0.1 (the top of the paper's 0.05-0.1):
 pull towards view-invariant cluster assignments keeps more of what tells the glyphs apart.
 DINO's output dimension, 1024 against 256: ~1500 training glyphs spread over 1024 outputs
 leave one or two an output (the paper's 65536 are sized for ImageNet's 1.3 million).
+OBoW's vocabulary turnover: by default each view adds one word per image and step, so 512
+words refresh the 1024-word queue every 2 steps; 16 words a view refresh it every 32 steps,
+the paper's rate (8192 words, one per image of a 256 batch).
 
     python benchmarks/glyph_tuning.py [--seeds 0 1 2] [--epochs 100] [--smoke]
 """
@@ -43,6 +46,8 @@ VARIANTS = {
     "gedi, beta 1": {"name": "gedi", "head_norm": "batch", "beta": 1.0},
     "gedi, beta 0.1": {"name": "gedi", "head_norm": "batch", "beta": 0.1},
     "dino, out_dim 256": {"name": "dino", "head_norm": "batch", "out_dim": 256},
+    "obow": {"name": "obow"},
+    "obow, 16 words a view": {"name": "obow", "words_per_view": 16},
 }
 
 if __name__ == "__main__":

@@ -75,6 +75,10 @@ def test_obow_fills_its_vocabulary_and_moves_its_teacher():
     before = method.teacher.features[0].weight.clone()
     method.after_step(1, 10)
     assert not torch.equal(before, method.teacher.features[0].weight)
+    # a slower turnover: the first step fills from the whole batch, later ones add 3 a view
+    slow = OBoW(CNN2d((1, 8, 8), width=8, depth=2, embed_dim=16), vocabulary=48, words_per_view=3)
+    slow({"views": [x, x.flip(3)]})
+    assert int(slow.filled) == 2 * 16 + 2 * 3 and int(slow.cursor) == 38
 
 
 def test_groco_ranks_positives_and_counts_them():

@@ -67,6 +67,7 @@ class OBoW(SSLMethod):
         kappa: float = 8.0,
         momentum: float = 0.99,
         distance_momentum: float = 0.99,
+        words_per_view: int = 0,
     ) -> None:
         super().__init__(encoder)
         require_feature_map(encoder, "obow")
@@ -75,6 +76,7 @@ class OBoW(SSLMethod):
         check_range("method.kappa", kappa, 0, low_inclusive=False)
         check_range("method.momentum", momentum, 0, 1)
         check_range("method.distance_momentum", distance_momentum, 0, 1)
+        check_range("method.words_per_view", words_per_view, 0)
         channels = encoder.feature_channels
         self.head = DynamicHead(channels, encoder.embed_dim, kappa)
         self.teacher = frozen_copy(encoder)
@@ -85,15 +87,19 @@ class OBoW(SSLMethod):
         self.inv_delta = inv_delta
         self.momentum = momentum
         self.distance_momentum = distance_momentum
+        self.words_per_view = words_per_view
 
     @torch.no_grad()
-    def _enqueue(self, feature_map: torch.Tensor) -> None:
-        """One random 3x3-averaged location per image (from every process) into the queue."""
+    def _enqueue(self, feature_map: torch.Tensor, limit: int = 0) -> None:
+        """One random 3x3-averaged location per image (from every process) into the queue;
+        with `limit` > 0 only the first `limit` of them (the batch is shuffled)."""
         pooled = F.avg_pool2d(feature_map, 3, stride=1, padding=1)
         n, c, h, w = pooled.shape
         where = torch.randint(h * w, (n,), device=pooled.device)
         local = pooled.flatten(2)[torch.arange(n, device=pooled.device), :, where]
         local = gather_with_grad(local)[: len(self.words)]
+        if limit:
+            local = local[:limit]
         push_fifo(self.words, self.cursor, local)
         self.filled.copy_(torch.clamp(self.filled + len(local), max=len(self.words)))
 
@@ -124,7 +130,7 @@ class OBoW(SSLMethod):
                 d, alpha=1 - self.distance_momentum
             )
             for m in maps:
-                self._enqueue(m)
+                self._enqueue(m, self.words_per_view)
             mean_bag = torch.cat(targets).mean(0)
             perplexity = torch.exp(-(mean_bag * mean_bag.clamp_min(1e-12).log()).sum())
         return {"loss": loss, "target_perplexity": perplexity}
