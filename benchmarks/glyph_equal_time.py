@@ -30,6 +30,7 @@ from glyph_methods import glyph_benchmark, glyph_config
 
 from discotok import pretrain
 
+NAME = "glyph_equal_time"  # results/<NAME>.json
 BUDGET_SECONDS = 120.0
 CALIBRATION = (4, 14)
 VARIANTS = {
@@ -76,7 +77,7 @@ def steps_for_run() -> dict[str, dict[str, int]]:
     against mixing configs compares them), else calibrated now."""
     if "--smoke" in sys.argv:
         return {v: {"steps": 2} for v in VARIANTS}
-    path = RESULTS / "glyph_equal_time.json"
+    path = RESULTS / f"{NAME}.json"
     if "--resume" in sys.argv and path.is_file():
         return json.loads(path.read_text())["variant_train"]
     timing = budget_steps(measure, VARIANTS)
@@ -86,4 +87,4 @@ def steps_for_run() -> dict[str, dict[str, int]]:
 
 
 if __name__ == "__main__":
-    glyph_benchmark("glyph_equal_time", VARIANTS, __doc__, train=steps_for_run())
+    glyph_benchmark(NAME, VARIANTS, __doc__, train=steps_for_run())
