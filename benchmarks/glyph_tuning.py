@@ -21,7 +21,10 @@ DINO's output dimension, 1024 against 256: ~1500 training glyphs spread over 102
 leave one or two an output (the paper's 65536 are sized for ImageNet's 1.3 million).
 OBoW's vocabulary turnover: by default each view adds one word per image and step, so 512
 words refresh the 1024-word queue every 2 steps; 16 words a view refresh it every 32 steps,
-the paper's rate (8192 words, one per image of a 256 batch).
+the paper's rate (8192 words, one per image of a 256 batch). Later still: OBoW's head as
+the authors' code builds it (now the default), against the head both earlier OBoW variants
+ran with: a BatchNorm in the weight generator, logits from the embedding as it is rather
+than L2-normalised, and the teacher map's outer ring left out of bags and vocabulary.
 
     python benchmarks/glyph_tuning.py [--seeds 0 1 2] [--epochs 100] [--smoke]
 """
@@ -31,6 +34,8 @@ from __future__ import annotations
 from common import compare_methods
 from glyph_methods import glyph_config
 
+# OBoW's head until 2026-11-27: the two variants run with it, before its defaults changed
+OLD_OBOW_HEAD = {"generator_norm": "none", "normalize_embedding": True, "border": 0}
 VARIANTS = {
     "swav, temperature 0.1": {"name": "swav", "head_norm": "batch", "temperature": 0.1},
     "swav, temperature 0.2": {"name": "swav", "head_norm": "batch", "temperature": 0.2},
@@ -46,8 +51,9 @@ VARIANTS = {
     "gedi, beta 1": {"name": "gedi", "head_norm": "batch", "beta": 1.0},
     "gedi, beta 0.1": {"name": "gedi", "head_norm": "batch", "beta": 0.1},
     "dino, out_dim 256": {"name": "dino", "head_norm": "batch", "out_dim": 256},
-    "obow": {"name": "obow"},
-    "obow, 16 words a view": {"name": "obow", "words_per_view": 16},
+    "obow": {"name": "obow", **OLD_OBOW_HEAD},
+    "obow, 16 words a view": {"name": "obow", "words_per_view": 16, **OLD_OBOW_HEAD},
+    "obow, reference head": {"name": "obow"},
 }
 
 if __name__ == "__main__":

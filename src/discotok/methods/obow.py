@@ -14,7 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from discotok.errors import check_range
+from discotok.encoders.norm import make_norm
+from discotok.errors import ConfigError, check_choice, check_range
 from discotok.methods.base import SSLMethod, require_feature_map
 from discotok.methods.momentum import (
     cosine_momentum,
@@ -41,23 +42,43 @@ def soft_bag_of_words(
 
 
 class DynamicHead(nn.Module):
-    """Classifier weights generated from the vocabulary: L2norm(MLP(L2norm(words)))."""
+    """Classifier weights generated from the vocabulary: L2norm(MLP(L2norm(words))); logits =
+    kappa x the embedding (L2-normalised first when `normalize`) . weights."""
 
-    def __init__(self, word_dim: int, embed_dim: int, kappa: float) -> None:
+    def __init__(
+        self,
+        word_dim: int,
+        embed_dim: int,
+        kappa: float,
+        norm: str = "none",
+        normalize: bool = True,
+    ) -> None:
         super().__init__()
         self.generator = nn.Sequential(
-            nn.Linear(word_dim, embed_dim), nn.ReLU(inplace=True), nn.Linear(embed_dim, embed_dim)
+            nn.Linear(word_dim, embed_dim, bias=norm == "none"),
+            make_norm(norm, embed_dim, 0),
+            nn.ReLU(inplace=True),
+            nn.Linear(embed_dim, embed_dim),
         )
         self.kappa = kappa
+        self.normalize = normalize
 
     def forward(self, embedding: torch.Tensor, words: torch.Tensor) -> torch.Tensor:
         weights = F.normalize(self.generator(F.normalize(words, dim=1)), dim=1)
-        return self.kappa * F.normalize(embedding, dim=1) @ weights.T
+        if self.normalize:
+            embedding = F.normalize(embedding, dim=1)
+        return self.kappa * embedding @ weights.T
 
 
 @METHODS.register("obow")
 class OBoW(SSLMethod):
-    """OBoW with two views; targets from the teacher's feature map (the encoder's last stage)."""
+    """OBoW with two views; targets from the teacher's feature map (the encoder's last stage).
+
+    The defaults follow the authors' code: a BatchNorm in the weight generator, logits from
+    the embedding as it is (not L2-normalised), and the teacher map's outer ring of locations
+    left out of the bags and the vocabulary. `generator_norm="none"`,
+    `normalize_embedding=True`, `border=0` give the head this library had until 2026-11-27
+    (the setting of the glyph results measured before that)."""
 
     def __init__(
         self,
@@ -68,6 +89,9 @@ class OBoW(SSLMethod):
         momentum: float = 0.99,
         distance_momentum: float = 0.99,
         words_per_view: int = 0,
+        generator_norm: str = "batch",
+        normalize_embedding: bool = False,
+        border: int = 1,
     ) -> None:
         super().__init__(encoder)
         require_feature_map(encoder, "obow")
@@ -77,8 +101,12 @@ class OBoW(SSLMethod):
         check_range("method.momentum", momentum, 0, 1)
         check_range("method.distance_momentum", distance_momentum, 0, 1)
         check_range("method.words_per_view", words_per_view, 0)
+        check_choice("method.generator_norm", generator_norm, ("none", "batch"))
+        check_range("method.border", border, 0)
         channels = encoder.feature_channels
-        self.head = DynamicHead(channels, encoder.embed_dim, kappa)
+        self.head = DynamicHead(
+            channels, encoder.embed_dim, kappa, generator_norm, bool(normalize_embedding)
+        )
         self.teacher = frozen_copy(encoder)
         self.register_buffer("words", torch.zeros(vocabulary, channels))
         self.register_buffer("filled", torch.tensor(0))  # words written so far (caps at K)
@@ -88,12 +116,25 @@ class OBoW(SSLMethod):
         self.momentum = momentum
         self.distance_momentum = distance_momentum
         self.words_per_view = words_per_view
+        self.border = border
+
+    def _teacher_map(self, view: torch.Tensor) -> torch.Tensor:
+        """The teacher's feature map without its outer `border` locations."""
+        fmap = self.teacher.feature_map(view)
+        b = self.border
+        if b and min(fmap.shape[2:]) <= 2 * b + 2:
+            raise ConfigError(
+                f"method.border={b} leaves no 3x3 neighbourhood of the teacher's "
+                f"{fmap.shape[2]}x{fmap.shape[3]} feature map; lower method.border"
+            )
+        return fmap[:, :, b : fmap.shape[2] - b, b : fmap.shape[3] - b] if b else fmap
 
     @torch.no_grad()
     def _enqueue(self, feature_map: torch.Tensor, limit: int = 0) -> None:
         """One random 3x3-averaged location per image (from every process) into the queue;
-        with `limit` > 0 only the first `limit` of them (the batch is shuffled)."""
-        pooled = F.avg_pool2d(feature_map, 3, stride=1, padding=1)
+        with `limit` > 0 only the first `limit` of them (the batch is shuffled). With a border
+        only averages that lie inside the map, else zero-padded ones at its edges too."""
+        pooled = F.avg_pool2d(feature_map, 3, stride=1, padding=0 if self.border else 1)
         n, c, h, w = pooled.shape
         where = torch.randint(h * w, (n,), device=pooled.device)
         local = pooled.flatten(2)[torch.arange(n, device=pooled.device), :, where]
@@ -106,7 +147,7 @@ class OBoW(SSLMethod):
     def forward(self, batch: dict) -> dict[str, torch.Tensor]:
         views = batch["views"][:2]
         with torch.no_grad():
-            maps = [self.teacher.feature_map(v) for v in views]
+            maps = [self._teacher_map(v) for v in views]
             if int(self.filled) == 0:  # first step: a vocabulary from this batch
                 for m in maps:
                     self._enqueue(m)
