@@ -6,6 +6,8 @@ never seen in training. configs/glyphs_simclr.yaml: encoder cnn2d (width 32, dep
 method with its defaults, untuned for glyphs. Probes on the test families: linear, kNN
 (k=20), k-means NMI/ACC; raw pixels under the same probes as the floor. GEDI also reports
 the OOD AUROC of its energy (noise and pixel-shuffled glyphs as OOD) and writes samples.
+OBoW's three runs were redone after its defaults became the authors' head (BatchNorm weight
+generator, unnormalised embedding, border 1; 2026-11-27), with ``--resume`` on the others.
 
     python benchmarks/glyph_methods.py [--seeds 0 1 2] [--epochs 100] [--smoke]
 """
