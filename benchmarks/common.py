@@ -99,7 +99,9 @@ def compare_methods(
     `train` maps a variant to its own training settings (a batch size...), applied over the
     shared ones (under --smoke a batch size is capped at 64); the results file keeps the
     shared config and these.
-    Command line: [--seeds 0 1 2] [--epochs N] [--smoke]. Returns the summary (per variant:
+    Command line: [--seeds 0 1 2] [--epochs N] [--variants NAME ...] [--resume] [--smoke];
+    `--variants` runs only those, and only with --resume (it adds runs to the results file,
+    whose other runs it keeps). Returns the summary (per variant:
     mean +- std of each metric, and of the method's own numeric metrics, ``method_*``)."""
     parser = argparse.ArgumentParser(description=doc)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -110,7 +112,15 @@ def compare_methods(
         action="store_true",
         help="keep the runs already in results/<name>.json (same config) and add the rest",
     )
+    parser.add_argument(
+        "--variants", nargs="+", default=None, help="run only these variants (default: all)"
+    )
     args = parser.parse_args()
+    unknown = sorted(set(args.variants or []) - set(variants))
+    if unknown:
+        parser.error(f"unknown variant(s) {unknown}; choose from: {', '.join(variants)}")
+    if args.variants and not (args.resume or args.smoke):
+        parser.error("--variants adds runs to the results file: use it with --resume")
     rows: list[dict[str, Any]] = []
     raw: list[dict[str, Any]] = []
     earlier: list[dict[str, Any]] | None = None  # environments of the runs kept by --resume
@@ -132,6 +142,8 @@ def compare_methods(
     with tempfile.TemporaryDirectory() as tmp:
         for seed in seeds:
             for variant, method in variants.items():
+                if args.variants and variant not in args.variants:
+                    continue
                 cfg = copy.deepcopy(base) if base else RunConfig().to_dict()
                 cfg.update(seed=seed, method=method)
                 cfg["train"]["progress"] = False

@@ -110,7 +110,7 @@ def test_summary_keeps_each_methods_own_numbers_and_the_sie_table_reads_them():
     assert sie.VARIANTS["sie_no_equivariance"]["equivariance_weight"] == 0.0
 
 
-def test_variant_train_settings_reach_each_run_and_guard_resume(tmp_path, monkeypatch):
+def test_variant_train_settings_reach_each_run_and_guard_resume(tmp_path, monkeypatch, capsys):
     common = _bench_module("common")
     cmim = _bench_module("cmim_batch_sizes")
     assert {t["batch_size"] for t in cmim.TRAIN.values()} == {16, 64, 256, 512}
@@ -142,6 +142,22 @@ def test_variant_train_settings_reach_each_run_and_guard_resume(tmp_path, monkey
     monkeypatch.setattr(sys, "argv", ["x", "--seeds", "0", "1", "--epochs", "2", "--resume"])
     common.compare_methods("t", variants, "doc", train=train)  # seed 0 kept, seed 1 run
     assert len(json.loads((tmp_path / "t.json").read_text())["runs"]) == 4
+    seen.clear()  # --variants: only the named ones run; the file keeps the others' runs
+    monkeypatch.setattr(
+        sys, "argv", ["x", "--seeds", "0", "1", "2", "--epochs", "2", "--resume", "--variants", "b"]
+    )
+    common.compare_methods("t", variants, "doc", train=train)
+    assert set(seen) == {"b-2"}
+    assert len(json.loads((tmp_path / "t.json").read_text())["runs"]) == 5
+    monkeypatch.setattr(sys, "argv", ["x", "--variants", "c"])
+    with pytest.raises(SystemExit):
+        common.compare_methods("t", variants, "doc", train=train)
+    assert "unknown variant(s) ['c']; choose from: a, b" in capsys.readouterr().err
+    monkeypatch.setattr(sys, "argv", ["x", "--variants", "a"])  # would drop b's runs
+    with pytest.raises(SystemExit):
+        common.compare_methods("t", variants, "doc", train=train)
+    assert "use it with --resume" in capsys.readouterr().err
+    monkeypatch.setattr(sys, "argv", ["x", "--seeds", "0", "1", "--epochs", "2", "--resume"])
     with pytest.raises(SystemExit, match="another config"):
         common.compare_methods("t", variants, "doc", train={"b": {"batch_size": 32}})
 
