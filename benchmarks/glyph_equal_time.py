@@ -12,7 +12,9 @@ each whole pretraining call (data loading and checkpoints included), the check t
 budget held. Each method runs in its best setting of glyph_bn_heads.py / glyph_tuning.py
 (chosen on validation families at equal epochs): BatchNorm heads for SimCLR, G-SimCLR
 (temperature 0.2), SwAV (temperature 0.2), DINO and GroCo (40 hardest negatives); GEDI
-without (its linear probe is lower with one); OBoW with its own heads.
+without (its linear probe is lower with one); OBoW with its own heads. OBoW's three runs
+were redone after its defaults became the authors' head (2026-11-27), with the same steps
+(``--resume --variants obow``): the others kept theirs.
 
     python benchmarks/glyph_equal_time.py [--seeds 0 1 2] [--resume] [--smoke]
 """
