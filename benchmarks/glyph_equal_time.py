@@ -12,15 +12,19 @@ each whole pretraining call (data loading and checkpoints included), the check t
 budget held. Each method runs in its best setting of glyph_bn_heads.py / glyph_tuning.py
 (chosen on validation families at equal epochs): BatchNorm heads for SimCLR, G-SimCLR
 (temperature 0.2), SwAV (temperature 0.2), DINO and GroCo (40 hardest negatives); GEDI
-without (its linear probe is lower with one); OBoW with its own heads. OBoW's three runs
-were redone after its defaults became the authors' head (2026-11-27), with the same steps
-(``--resume --variants obow``): the others kept theirs.
+without (its linear probe is lower with one); OBoW with its own heads.
 
-    python benchmarks/glyph_equal_time.py [--seeds 0 1 2] [--resume] [--smoke]
+``--resume --variants NAME ...`` redoes those variants alone: their runs are dropped from the
+results file and their steps calibrated again (the others keep theirs). OBoW was redone so
+after its defaults became the authors' head (2026-11-27), which also steps faster.
+
+    python benchmarks/glyph_equal_time.py [--seeds 0 1 2] [--resume [--variants NAME ...]]
+                                          [--smoke]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import tempfile
@@ -74,19 +78,36 @@ def measure(variant: str, steps: int) -> float:
         return json.loads((run / "train_result.json").read_text())["seconds"]
 
 
-def steps_for_run() -> dict[str, dict[str, int]]:
-    """Steps per variant: 2 under --smoke, the results file's under --resume (the guard
-    against mixing configs compares them), else calibrated now."""
-    if "--smoke" in sys.argv:
-        return {v: {"steps": 2} for v in VARIANTS}
-    path = RESULTS / f"{NAME}.json"
-    if "--resume" in sys.argv and path.is_file():
-        return json.loads(path.read_text())["variant_train"]
-    timing = budget_steps(measure, VARIANTS)
+def calibrate(variants: dict[str, dict]) -> dict[str, dict[str, int]]:
+    timing = budget_steps(measure, variants)
     for variant, t in timing.items():
         print(f"{variant}: {t['step_seconds']:.3f} s a step -> {t['steps']} steps", flush=True)
     return {v: {"steps": t["steps"]} for v, t in timing.items()}
 
 
+def steps_for_run(argv: list[str]) -> dict[str, dict[str, int]]:
+    """Steps per variant: 2 under --smoke, the results file's under --resume (the guard
+    against mixing configs compares them), else calibrated now. Under --resume with
+    --variants those are redone: their runs leave the results file and their steps are
+    calibrated again, written into the file so that the guard accepts it."""
+    parser = argparse.ArgumentParser(add_help=False)  # compare_methods parses them all
+    parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--variants", nargs="+", default=[])
+    args, _ = parser.parse_known_args(argv)
+    if args.smoke:
+        return {v: {"steps": 2} for v in VARIANTS}
+    path = RESULTS / f"{NAME}.json"
+    if not args.resume or not path.is_file():
+        return calibrate(VARIANTS)
+    saved = json.loads(path.read_text())
+    redo = [v for v in args.variants if v in VARIANTS]  # compare_methods refuses the others
+    if redo:
+        saved["runs"] = [r for r in saved["runs"] if r["variant"] not in redo]
+        saved["variant_train"].update(calibrate({v: VARIANTS[v] for v in redo}))
+        path.write_text(json.dumps(saved, indent=2) + "\n")
+    return saved["variant_train"]
+
+
 if __name__ == "__main__":
-    glyph_benchmark(NAME, VARIANTS, __doc__, train=steps_for_run())
+    glyph_benchmark(NAME, VARIANTS, __doc__, train=steps_for_run(sys.argv[1:]))

@@ -78,6 +78,24 @@ def test_glyph_equal_time_fills_the_budget_from_the_marginal_step_time():
         module.budget_steps(lambda v, n: 3.0, ["stalled"])
 
 
+def test_glyph_equal_time_redoes_named_variants_with_fresh_steps(tmp_path, monkeypatch):
+    module = _bench_module("glyph_equal_time")
+    monkeypatch.setattr(module, "RESULTS", tmp_path)
+    monkeypatch.setattr(module, "measure", lambda v, n: 1.0 + 0.5 * n)  # 0.5 s a step
+    assert module.steps_for_run(["--smoke"])["obow"] == {"steps": 2}
+    fresh = module.steps_for_run([])  # no results file: every variant calibrated
+    assert fresh["simclr"] == {"steps": 240} and set(fresh) == set(module.VARIANTS)
+    runs = [{"variant": v, "seed": s} for v in ("simclr", "obow") for s in (0, 1)]
+    saved = {"runs": runs, "variant_train": {"simclr": {"steps": 7}, "obow": {"steps": 9}}}
+    (tmp_path / "glyph_equal_time.json").write_text(json.dumps(saved))
+    assert module.steps_for_run(["--resume"])["obow"] == {"steps": 9}  # kept as stored
+    steps = module.steps_for_run(["--seeds", "0", "--resume", "--variants", "obow"])
+    assert steps == {"simclr": {"steps": 7}, "obow": {"steps": 240}}
+    kept = json.loads((tmp_path / "glyph_equal_time.json").read_text())
+    assert kept["variant_train"] == steps  # the resume guard compares against the file
+    assert [r["variant"] for r in kept["runs"]] == ["simclr", "simclr"]
+
+
 def _bench_module(name: str):
     import importlib.util
 
