@@ -88,20 +88,23 @@ def test_obow_reference_head_and_border_follow_the_reference_code():
         encoder, vocabulary=64, generator_norm="batch", normalize_embedding=False, border=1
     )
     assert isinstance(method.head.generator[1], torch.nn.BatchNorm1d)
-    assert method._teacher_map(torch.rand(2, 1, 16, 16)).shape[2:] == (6, 6)
+    assert method._teacher_map(torch.rand(2, 1, 16, 16))[0].shape[2:] == (6, 6)
+    small = OBoW(CNN2d((1, 8, 8), width=8, depth=2, embed_dim=16), vocabulary=64)
+    assert small._teacher_map(torch.rand(2, 1, 8, 8))[1] == 0  # 4x4: by default kept whole
+    assert OBoW(encoder, vocabulary=64)._teacher_map(torch.rand(2, 1, 16, 16))[1] == 1
     x = torch.rand(16, 1, 16, 16)
     out = method({"views": [x, x.flip(3)]})
     assert torch.isfinite(out["loss"])
     # words are 3x3 averages inside the cropped map: an all-ones map gives words of exactly
     # the map's value, where zero padding would shrink the ones at its edges
     ones = torch.ones(4, method.words.shape[1], 6, 6)
-    method._enqueue(ones)
+    method._enqueue(ones, padding=0)
     assert torch.allclose(method.words[int(method.cursor) - 4 : int(method.cursor)], torch.ones(1))
     # without normalisation the logits grow with the embedding; with it they do not
     words, emb = torch.randn(10, encoder.feature_channels), torch.randn(3, 16)
     method.head.eval()
     assert torch.allclose(method.head(2 * emb, words), 2 * method.head(emb, words), atol=1e-5)
-    cosine = OBoW(encoder, vocabulary=64).head
+    cosine = OBoW(encoder, vocabulary=64, normalize_embedding=True).head
     assert torch.allclose(cosine(2 * emb, words), cosine(emb, words), atol=1e-5)
     with pytest.raises(ConfigError, match="method.border=3 leaves no 3x3"):
         OBoW(encoder, vocabulary=64, border=3)._teacher_map(torch.rand(2, 1, 16, 16))

@@ -76,7 +76,9 @@ class OBoW(SSLMethod):
 
     The defaults follow the authors' code: a BatchNorm in the weight generator, logits from
     the embedding as it is (not L2-normalised), and the teacher map's outer ring of locations
-    left out of the bags and the vocabulary. `generator_norm="none"`,
+    left out of the bags and the vocabulary (`border=None`: one location, where the map is
+    at least 5x5 and so keeps a 3x3 neighbourhood; none on smaller maps, such as the 4x4 of
+    8x8 images; an explicit number is kept or refused). `generator_norm="none"`,
     `normalize_embedding=True`, `border=0` give the head this library had until 2026-11-27
     (the setting of the glyph results measured before that)."""
 
@@ -91,7 +93,7 @@ class OBoW(SSLMethod):
         words_per_view: int = 0,
         generator_norm: str = "batch",
         normalize_embedding: bool = False,
-        border: int = 1,
+        border: int | None = None,
     ) -> None:
         super().__init__(encoder)
         require_feature_map(encoder, "obow")
@@ -102,7 +104,8 @@ class OBoW(SSLMethod):
         check_range("method.distance_momentum", distance_momentum, 0, 1)
         check_range("method.words_per_view", words_per_view, 0)
         check_choice("method.generator_norm", generator_norm, ("none", "batch"))
-        check_range("method.border", border, 0)
+        if border is not None:
+            check_range("method.border", border, 0)
         channels = encoder.feature_channels
         self.head = DynamicHead(
             channels, encoder.embed_dim, kappa, generator_norm, bool(normalize_embedding)
@@ -118,23 +121,25 @@ class OBoW(SSLMethod):
         self.words_per_view = words_per_view
         self.border = border
 
-    def _teacher_map(self, view: torch.Tensor) -> torch.Tensor:
-        """The teacher's feature map without its outer `border` locations."""
+    def _teacher_map(self, view: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """The teacher's feature map without its outer border locations, and that border."""
         fmap = self.teacher.feature_map(view)
-        b = self.border
-        if b and min(fmap.shape[2:]) <= 2 * b + 2:
+        h, w = fmap.shape[2:]
+        b = self.border if self.border is not None else int(min(h, w) >= 5)
+        if b and min(h, w) <= 2 * b + 2:
             raise ConfigError(
-                f"method.border={b} leaves no 3x3 neighbourhood of the teacher's "
-                f"{fmap.shape[2]}x{fmap.shape[3]} feature map; lower method.border"
+                f"method.border={b} leaves no 3x3 neighbourhood of the teacher's {h}x{w} "
+                "feature map; lower method.border"
             )
-        return fmap[:, :, b : fmap.shape[2] - b, b : fmap.shape[3] - b] if b else fmap
+        return (fmap[:, :, b : h - b, b : w - b] if b else fmap), b
 
     @torch.no_grad()
-    def _enqueue(self, feature_map: torch.Tensor, limit: int = 0) -> None:
+    def _enqueue(self, feature_map: torch.Tensor, limit: int = 0, padding: int = 1) -> None:
         """One random 3x3-averaged location per image (from every process) into the queue;
-        with `limit` > 0 only the first `limit` of them (the batch is shuffled). With a border
-        only averages that lie inside the map, else zero-padded ones at its edges too."""
-        pooled = F.avg_pool2d(feature_map, 3, stride=1, padding=0 if self.border else 1)
+        with `limit` > 0 only the first `limit` of them (the batch is shuffled). `padding` 0:
+        only averages that lie inside the map (a border was cropped), 1: zero-padded ones at
+        its edges too."""
+        pooled = F.avg_pool2d(feature_map, 3, stride=1, padding=padding)
         n, c, h, w = pooled.shape
         where = torch.randint(h * w, (n,), device=pooled.device)
         local = pooled.flatten(2)[torch.arange(n, device=pooled.device), :, where]
@@ -147,10 +152,11 @@ class OBoW(SSLMethod):
     def forward(self, batch: dict) -> dict[str, torch.Tensor]:
         views = batch["views"][:2]
         with torch.no_grad():
-            maps = [self._teacher_map(v) for v in views]
+            (first, border), (second, _) = (self._teacher_map(v) for v in views)
+            maps, padding = [first, second], 0 if border else 1
             if int(self.filled) == 0:  # first step: a vocabulary from this batch
                 for m in maps:
-                    self._enqueue(m)
+                    self._enqueue(m, padding=padding)
             words = self.words[: int(self.filled)]
             if self.mean_min_dist < 0:
                 _, d = soft_bag_of_words(maps[0], words, self.inv_delta, torch.ones(()))
@@ -171,7 +177,7 @@ class OBoW(SSLMethod):
                 d, alpha=1 - self.distance_momentum
             )
             for m in maps:
-                self._enqueue(m, self.words_per_view)
+                self._enqueue(m, self.words_per_view, padding)
             mean_bag = torch.cat(targets).mean(0)
             perplexity = torch.exp(-(mean_bag * mean_bag.clamp_min(1e-12).log()).sum())
         return {"loss": loss, "target_perplexity": perplexity}
