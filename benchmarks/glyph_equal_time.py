@@ -101,8 +101,8 @@ def steps_for_run(argv: list[str]) -> dict[str, dict[str, int]]:
     if not args.resume or not path.is_file():
         return calibrate(VARIANTS)
     saved = json.loads(path.read_text())
-    redo = [v for v in args.variants if v in VARIANTS]  # compare_methods refuses the others
-    if redo:
+    redo = args.variants
+    if redo and set(redo) <= set(VARIANTS):  # else compare_methods refuses, the file intact
         saved["runs"] = [r for r in saved["runs"] if r["variant"] not in redo]
         saved["variant_train"].update(calibrate({v: VARIANTS[v] for v in redo}))
         path.write_text(json.dumps(saved, indent=2) + "\n")

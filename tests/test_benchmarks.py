@@ -89,6 +89,8 @@ def test_glyph_equal_time_redoes_named_variants_with_fresh_steps(tmp_path, monke
     saved = {"runs": runs, "variant_train": {"simclr": {"steps": 7}, "obow": {"steps": 9}}}
     (tmp_path / "glyph_equal_time.json").write_text(json.dumps(saved))
     assert module.steps_for_run(["--resume"])["obow"] == {"steps": 9}  # kept as stored
+    module.steps_for_run(["--resume", "--variants", "obow", "typo"])  # refused later, so
+    assert json.loads((tmp_path / "glyph_equal_time.json").read_text()) == saved  # untouched
     steps = module.steps_for_run(["--seeds", "0", "--resume", "--variants", "obow"])
     assert steps == {"simclr": {"steps": 7}, "obow": {"steps": 240}}
     kept = json.loads((tmp_path / "glyph_equal_time.json").read_text())
