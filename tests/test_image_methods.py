@@ -95,11 +95,14 @@ def test_obow_reference_head_and_border_follow_the_reference_code():
     x = torch.rand(16, 1, 16, 16)
     out = method({"views": [x, x.flip(3)]})
     assert torch.isfinite(out["loss"])
-    # words are 3x3 averages inside the cropped map: an all-ones map gives words of exactly
-    # the map's value, where zero padding would shrink the ones at its edges
-    ones = torch.ones(4, method.words.shape[1], 6, 6)
-    method._enqueue(ones, padding=0)
-    assert torch.allclose(method.words[int(method.cursor) - 4 : int(method.cursor)], torch.ones(1))
+    # words are 3x3 averages inside the cropped map: a teacher map of ones gives words of
+    # exactly one, where zero padding would shrink those sampled at its edges
+    ones = torch.ones(16, encoder.feature_channels, 8, 8)
+    for crop in (1, 0):
+        fresh = OBoW(encoder, vocabulary=64, border=crop)
+        fresh.teacher.feature_map = lambda v: ones
+        fresh({"views": [x, x.flip(3)]})  # 64 words: 28 of the 64 padded places are edges
+        assert torch.all(fresh.words == 1) if crop else fresh.words.min() <= 6 / 9 + 1e-6
     # without normalisation the logits grow with the embedding; with it they do not
     words, emb = torch.randn(10, encoder.feature_channels), torch.randn(3, 16)
     method.head.eval()
