@@ -113,6 +113,8 @@ def test_obow_reference_head_and_border_follow_the_reference_code():
         OBoW(encoder, vocabulary=64, border=3)._teacher_map(torch.rand(2, 1, 16, 16))
     with pytest.raises(ConfigError, match="choose one of: none, batch"):
         OBoW(encoder, generator_norm="layer")
+    with pytest.raises(ConfigError, match="normalize_embedding='yes'.*true, false"):
+        OBoW(encoder, normalize_embedding="yes")
 
 
 def test_groco_ranks_positives_and_counts_them():

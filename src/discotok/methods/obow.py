@@ -104,11 +104,16 @@ class OBoW(SSLMethod):
         check_range("method.distance_momentum", distance_momentum, 0, 1)
         check_range("method.words_per_view", words_per_view, 0)
         check_choice("method.generator_norm", generator_norm, ("none", "batch"))
+        if not isinstance(normalize_embedding, bool):
+            raise ConfigError(
+                f"method.normalize_embedding={normalize_embedding!r} is not valid; "
+                "choose one of: true, false"
+            )
         if border is not None:
             check_range("method.border", border, 0)
         channels = encoder.feature_channels
         self.head = DynamicHead(
-            channels, encoder.embed_dim, kappa, generator_norm, bool(normalize_embedding)
+            channels, encoder.embed_dim, kappa, generator_norm, normalize_embedding
         )
         self.teacher = frozen_copy(encoder)
         self.register_buffer("words", torch.zeros(vocabulary, channels))
