@@ -50,8 +50,8 @@ class DynamicHead(nn.Module):
         word_dim: int,
         embed_dim: int,
         kappa: float,
-        norm: str = "none",
-        normalize: bool = True,
+        norm: str,
+        normalize: bool,
     ) -> None:
         super().__init__()
         self.generator = nn.Sequential(
@@ -139,11 +139,11 @@ class OBoW(SSLMethod):
         return (fmap[:, :, b : h - b, b : w - b] if b else fmap), b
 
     @torch.no_grad()
-    def _enqueue(self, feature_map: torch.Tensor, limit: int = 0, padding: int = 1) -> None:
+    def _enqueue(self, feature_map: torch.Tensor, padding: int, limit: int = 0) -> None:
         """One random 3x3-averaged location per image (from every process) into the queue;
-        with `limit` > 0 only the first `limit` of them (the batch is shuffled). `padding` 0:
-        only averages that lie inside the map (a border was cropped), 1: zero-padded ones at
-        its edges too."""
+        `padding` 0: only averages that lie inside the map (a border was cropped), 1:
+        zero-padded ones at its edges too; with `limit` > 0 only the first `limit` of them
+        (the batch is shuffled)."""
         pooled = F.avg_pool2d(feature_map, 3, stride=1, padding=padding)
         n, c, h, w = pooled.shape
         where = torch.randint(h * w, (n,), device=pooled.device)
@@ -161,7 +161,7 @@ class OBoW(SSLMethod):
             maps, padding = [first, second], 0 if border else 1
             if int(self.filled) == 0:  # first step: a vocabulary from this batch
                 for m in maps:
-                    self._enqueue(m, padding=padding)
+                    self._enqueue(m, padding)
             words = self.words[: int(self.filled)]
             if self.mean_min_dist < 0:
                 _, d = soft_bag_of_words(maps[0], words, self.inv_delta, torch.ones(()))
@@ -182,7 +182,7 @@ class OBoW(SSLMethod):
                 d, alpha=1 - self.distance_momentum
             )
             for m in maps:
-                self._enqueue(m, self.words_per_view, padding)
+                self._enqueue(m, padding, self.words_per_view)
             mean_bag = torch.cat(targets).mean(0)
             perplexity = torch.exp(-(mean_bag * mean_bag.clamp_min(1e-12).log()).sum())
         return {"loss": loss, "target_perplexity": perplexity}
