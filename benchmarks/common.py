@@ -206,15 +206,17 @@ def _kept_runs(
     raw: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
     """Load results/<name>.json's finished runs into rows/raw for --resume; refuse a file
-    written under another config (seed and method aside) or other per-variant training
-    settings. Returns its environments."""
+    written under another config (seed and method aside) or in which a variant with runs
+    trained under other settings of its own (a variant new to the file may bring its own).
+    Returns its environments."""
     strip = lambda c: {k: v for k, v in c.items() if k not in ("seed", "method")}  # noqa: E731
-    old, environments = earlier_results(
-        name,
-        lambda old: (
-            strip(old["config"]) == strip(cfg) and old.get("variant_train") == (train or None)
-        ),
-    )
+
+    def same_setup(old: dict[str, Any]) -> bool:
+        before, now = old.get("variant_train") or {}, train or {}
+        kept = {r["variant"] for r in old["runs"]}
+        return strip(old["config"]) == strip(cfg) and all(before.get(v) == now.get(v) for v in kept)
+
+    old, environments = earlier_results(name, same_setup)
     if old:
         rows.extend(r for r in old["runs"] if "failed" not in r)
         raw.extend(old["raw"])

@@ -25,6 +25,9 @@ the paper's rate (8192 words, one per image of a 256 batch). Later still: OBoW's
 the authors' code builds it (now the default), against the head both earlier OBoW variants
 ran with: a BatchNorm in the weight generator, logits from the embedding as it is rather
 than L2-normalised, and the teacher map's outer ring left out of bags and vocabulary.
+Later again: DINO with the paper's optimizer settings (AdamW at lr 0.0005 for a batch of 256,
+weight decay 0.04, where the paper's schedule starts) against the glyph protocol's shared
+lr 0.004 and weight decay 1e-4, eight times the paper's step size.
 
     python benchmarks/glyph_tuning.py [--seeds 0 1 2] [--epochs 100] [--smoke]
 """
@@ -54,10 +57,13 @@ VARIANTS = {
     "obow": {"name": "obow", **OLD_OBOW_HEAD},
     "obow, 16 words a view": {"name": "obow", "words_per_view": 16, **OLD_OBOW_HEAD},
     "obow, reference head": {"name": "obow"},
+    "dino, the paper's lr and weight decay": {"name": "dino", "head_norm": "batch"},
 }
+# training settings of the variants that do not use the glyph protocol's
+TRAIN = {"dino, the paper's lr and weight decay": {"lr": 0.0005, "weight_decay": 0.04}}
 
 if __name__ == "__main__":
     base = glyph_config()
     base["data"]["validation"] = True
     smoke = {"name": "glyphs", "charset": "digits", "validation": True}
-    compare_methods("glyph_tuning", VARIANTS, __doc__, base=base, smoke_data=smoke)
+    compare_methods("glyph_tuning", VARIANTS, __doc__, base=base, smoke_data=smoke, train=TRAIN)

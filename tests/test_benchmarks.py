@@ -180,6 +180,15 @@ def test_variant_train_settings_reach_each_run_and_guard_resume(tmp_path, monkey
     monkeypatch.setattr(sys, "argv", ["x", "--seeds", "0", "1", "--epochs", "2", "--resume"])
     with pytest.raises(SystemExit, match="another config"):
         common.compare_methods("t", variants, "doc", train={"b": {"batch_size": 32}})
+    seen.clear()  # a variant new to the file may bring its own settings; the others' stay
+    variants["c"] = {"name": "simclr"}
+    monkeypatch.setattr(
+        sys, "argv", ["x", "--seeds", "0", "--epochs", "2", "--resume", "--variants", "c"]
+    )
+    common.compare_methods("t", variants, "doc", train={**train, "c": {"lr": 0.002}})
+    assert seen == {"c-0": ({"name": "simclr"}, 256, 0.002)}
+    saved = json.loads((tmp_path / "t.json").read_text())
+    assert len(saved["runs"]) == 6 and saved["variant_train"]["c"] == {"lr": 0.002}
 
 
 def test_msm_protocol_resume_keeps_runs_of_the_same_config_only(tmp_path, monkeypatch):
