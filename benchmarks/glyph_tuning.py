@@ -27,7 +27,8 @@ ran with: a BatchNorm in the weight generator, logits from the embedding as it i
 than L2-normalised, and the teacher map's outer ring left out of bags and vocabulary.
 Later again: DINO with the paper's optimizer settings (AdamW at lr 0.0005 for a batch of 256,
 weight decay 0.04, where the paper's schedule starts) against the glyph protocol's shared
-lr 0.004 and weight decay 1e-4, eight times the paper's step size.
+lr 0.004 and weight decay 1e-4, eight times the paper's step size. And GroCo with 40
+negatives at lr 0.001 (a quarter of the protocol's), against "groco, 40 negatives" above.
 
     python benchmarks/glyph_tuning.py [--seeds 0 1 2] [--epochs 100] [--smoke]
 """
@@ -58,9 +59,13 @@ VARIANTS = {
     "obow, 16 words a view": {"name": "obow", "words_per_view": 16, **OLD_OBOW_HEAD},
     "obow, reference head": {"name": "obow"},
     "dino, the paper's lr and weight decay": {"name": "dino", "head_norm": "batch"},
+    "groco, 40 negatives, lr 0.001": {"name": "groco", "head_norm": "batch", "negatives": 40},
 }
 # training settings of the variants that do not use the glyph protocol's
-TRAIN = {"dino, the paper's lr and weight decay": {"lr": 0.0005, "weight_decay": 0.04}}
+TRAIN = {
+    "dino, the paper's lr and weight decay": {"lr": 0.0005, "weight_decay": 0.04},
+    "groco, 40 negatives, lr 0.001": {"lr": 0.001},
+}
 
 if __name__ == "__main__":
     base = glyph_config()
