@@ -262,8 +262,9 @@ def _summarise(
         cells = [f"{mean_std([r[k] for r in raw])['mean']:.3f}" for k in METRICS]
         lines.append("| raw input | " + " | ".join(cells) + f" | – | – | {len(raw)} |")
     for variant, s in summary.items():
-        if not s["runs"]:
-            lines.append(f"| {variant} | failed |" + " |" * (len(METRICS) + 2))
+        if not s["runs"]:  # every run failed, or none ran yet (--variants runs others)
+            state = "failed" if s["failed"] else "not run"
+            lines.append(f"| {variant} | {state} |" + " |" * (len(METRICS) + 2))
             continue
         cells = [f"{s[k]['mean']:.3f} ± {s[k]['std']:.3f}" for k in METRICS]
         failed = f" ({s['failed']} failed)" if s["failed"] else ""

@@ -123,6 +123,9 @@ def test_summary_keeps_each_methods_own_numbers_and_the_sie_table_reads_them():
     assert summary["sie"]["runs"] == 2 and summary["sie"]["failed"] == 1
     assert summary["sie"]["method_invariant_linear_acc"]["mean"] == pytest.approx(0.7)
     assert "method_n" not in summary["sie"]  # not a number in every run
+    lost = [{"variant": "mae", "seed": 0, "failed": "loss is NaN"}]
+    _, lines = common._summarise({"mae": {}, "msm": {}}, lost, [])
+    assert lines[2].startswith("| mae | failed |") and lines[3].startswith("| msm | not run |")
     sie = _bench_module("sie_equivariance")
     lines = sie.table(summary).splitlines()
     assert len(lines) == 4  # header, rule, the invariant and the equivariant half
