@@ -21,6 +21,7 @@ families, glyph_tuning.py).
 from __future__ import annotations
 
 from glyph_methods import glyph_benchmark
+from glyph_tuning import TRAIN  # the step sizes tried on validation families, same names
 
 VARIANTS = {
     name: {"name": name, "head_norm": "batch"}
@@ -30,11 +31,7 @@ VARIANTS["simclr"]["temperature"] = VARIANTS["gsimclr"]["temperature"] = 0.2  # 
 VARIANTS["swav, temperature 0.2"] = {**VARIANTS["swav"], "temperature": 0.2}  # glyph_tuning.py
 VARIANTS["groco, 40 negatives"] = {**VARIANTS["groco"], "negatives": 40}  # glyph_tuning.py
 VARIANTS["dino, the paper's lr and weight decay"] = VARIANTS["dino"]
-VARIANTS["groco, 40 negatives, lr 0.001"] = VARIANTS["groco, 40 negatives"]  # glyph_tuning.py
-TRAIN = {
-    "dino, the paper's lr and weight decay": {"lr": 0.0005, "weight_decay": 0.04},
-    "groco, 40 negatives, lr 0.001": {"lr": 0.001},
-}
+VARIANTS["groco, 40 negatives, lr 0.001"] = VARIANTS["groco, 40 negatives"]
 
 if __name__ == "__main__":
     glyph_benchmark("glyph_bn_heads", VARIANTS, __doc__, train=TRAIN)

@@ -56,6 +56,13 @@ def test_glyph_bn_heads_variants_build():
     assert set(module.VARIANTS) == {"simclr", "gsimclr", "swav", "dino", "groco", "gedi"} | {
         "swav, temperature 0.2",
         "groco, 40 negatives",
+        "dino, the paper's lr and weight decay",
+        "groco, 40 negatives, lr 0.001",
+    }
+    assert set(module.TRAIN) < set(module.VARIANTS)  # each step size has a variant to run
+    assert module.TRAIN["dino, the paper's lr and weight decay"] == {
+        "lr": 0.0005,
+        "weight_decay": 0.04,
     }
     for variant in module.VARIANTS.values():
         method = METHODS.build(variant, encoder=CNN2d((1, 32, 32), width=4, depth=2, norm="none"))
