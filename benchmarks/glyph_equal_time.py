@@ -89,7 +89,7 @@ def steps_for_run(argv: list[str]) -> dict[str, dict[str, int]]:
     """Steps per variant: 2 under --smoke, the results file's under --resume (the guard
     against mixing configs compares them), else calibrated now. Under --resume with
     --variants those are redone: their runs leave the results file and their steps are
-    calibrated again, written into the file so that the guard accepts it."""
+    calibrated again, written into the file with it, so its steps match its runs."""
     parser = argparse.ArgumentParser(add_help=False)  # compare_methods parses them all
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--resume", action="store_true")
