@@ -12,11 +12,14 @@ each whole pretraining call (data loading and checkpoints included), the check t
 budget held. Each method runs in its best setting of glyph_bn_heads.py / glyph_tuning.py
 (chosen on validation families at equal epochs): BatchNorm heads for SimCLR, G-SimCLR
 (temperature 0.2), SwAV (temperature 0.2), DINO and GroCo (40 hardest negatives); GEDI
-without (its linear probe is lower with one); OBoW with its own heads.
+without (its linear probe is lower with one); OBoW with its own heads. DINO and GroCo also
+train at their own step sizes (OWN_TRAIN, from glyph_tuning.py: DINO at its paper's lr and
+weight decay, GroCo at lr 0.001), which the calibration runs use too.
 
 ``--resume --variants NAME ...`` redoes those variants alone: their runs are dropped from the
 results file and their steps calibrated again (the others keep theirs). OBoW was redone so
-after its defaults became the authors' head (2026-11-27), which also steps faster.
+after its defaults became the authors' head (2026-11-27), which also steps faster; DINO and
+GroCo after their own step sizes were found (2026-11-27).
 
     python benchmarks/glyph_equal_time.py [--seeds 0 1 2] [--resume [--variants NAME ...]]
                                           [--smoke]
@@ -33,6 +36,7 @@ from pathlib import Path
 
 from common import RESULTS
 from glyph_methods import glyph_benchmark, glyph_config
+from glyph_tuning import TRAIN
 
 from discotok import pretrain
 
@@ -47,6 +51,11 @@ VARIANTS = {
     "obow": {"name": "obow"},
     "groco": {"name": "groco", "head_norm": "batch", "negatives": 40},
     "gedi": {"name": "gedi"},
+}
+# training settings of their own (validated in glyph_tuning.py), on top of the steps
+OWN_TRAIN = {
+    "dino": TRAIN["dino, the paper's lr and weight decay"],
+    "groco": TRAIN["groco, 40 negatives, lr 0.001"],
 }
 
 
@@ -72,31 +81,34 @@ def measure(variant: str, steps: int) -> float:
     """The step-loop seconds of a fresh `steps`-step run of `variant` (seed 0)."""
     cfg = glyph_config()  # a fresh dict each call
     cfg["method"] = VARIANTS[variant]
+    cfg["train"].update(OWN_TRAIN.get(variant, {}))
     cfg["train"].update(steps=steps, progress=False, checkpoint_every=10**6)
     with tempfile.TemporaryDirectory() as tmp:
         run = pretrain(cfg, Path(tmp) / "run", resume=False)
         return json.loads((run / "train_result.json").read_text())["seconds"]
 
 
-def calibrate(variants: dict[str, dict]) -> dict[str, dict[str, int]]:
+def calibrate(variants: dict[str, dict]) -> dict[str, dict[str, float]]:
+    """Each variant's training settings: its calibrated steps and its OWN_TRAIN."""
     timing = budget_steps(measure, variants)
     for variant, t in timing.items():
         print(f"{variant}: {t['step_seconds']:.3f} s a step -> {t['steps']} steps", flush=True)
-    return {v: {"steps": t["steps"]} for v, t in timing.items()}
+    return {v: {"steps": t["steps"], **OWN_TRAIN.get(v, {})} for v, t in timing.items()}
 
 
-def steps_for_run(argv: list[str]) -> dict[str, dict[str, int]]:
-    """Steps per variant: 2 under --smoke, the results file's under --resume (the guard
-    against mixing configs compares them), else calibrated now. Under --resume with
-    --variants those are redone: their runs leave the results file and their steps are
-    calibrated again, written into the file with it, so its steps match its runs."""
+def steps_for_run(argv: list[str]) -> dict[str, dict[str, float]]:
+    """Training settings per variant (steps, and OWN_TRAIN's): 2 steps under --smoke, the
+    results file's under --resume (the guard against mixing configs compares them), else
+    calibrated now. Under --resume with --variants those are redone: their runs leave the
+    results file and their settings are calibrated again, written into the file with it, so
+    its settings match its runs."""
     parser = argparse.ArgumentParser(add_help=False)  # compare_methods parses them all
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--variants", nargs="+", default=[])
     args, _ = parser.parse_known_args(argv)
     if args.smoke:
-        return {v: {"steps": 2} for v in VARIANTS}
+        return {v: {"steps": 2, **OWN_TRAIN.get(v, {})} for v in VARIANTS}
     path = RESULTS / f"{NAME}.json"
     if not args.resume or not path.is_file():
         return calibrate(VARIANTS)

@@ -87,6 +87,7 @@ def test_glyph_equal_time_fills_the_budget_from_the_marginal_step_time():
 
 def test_glyph_equal_time_redoes_named_variants_with_fresh_steps(tmp_path, monkeypatch):
     module = _bench_module("glyph_equal_time")
+    measure = module.measure
     monkeypatch.setattr(module, "RESULTS", tmp_path)
     monkeypatch.setattr(module, "measure", lambda v, n: 1.0 + 0.5 * n)  # 0.5 s a step
     assert module.steps_for_run(["--smoke"])["obow"] == {"steps": 2}
@@ -103,6 +104,21 @@ def test_glyph_equal_time_redoes_named_variants_with_fresh_steps(tmp_path, monke
     kept = json.loads((tmp_path / "glyph_equal_time.json").read_text())
     assert kept["variant_train"] == steps  # the resume guard compares against the file
     assert [r["variant"] for r in kept["runs"]] == ["simclr", "simclr"]
+    # DINO and GroCo bring their own step sizes, into calibration and into their runs
+    assert fresh["dino"] == {"steps": 240, "lr": 0.0005, "weight_decay": 0.04}
+    assert fresh["groco"] == {"steps": 240, "lr": 0.001}
+    assert module.steps_for_run(["--smoke"])["groco"] == {"steps": 2, "lr": 0.001}
+    seen = []
+
+    def fake_pretrain(cfg: dict, run: Path, resume: bool) -> Path:
+        seen.append(cfg["train"])
+        run.mkdir(parents=True)
+        (run / "train_result.json").write_text('{"seconds": 2.5}')
+        return run
+
+    monkeypatch.setattr(module, "pretrain", fake_pretrain)
+    assert measure("dino", 3) == 2.5
+    assert seen[0]["lr"] == 0.0005 and seen[0]["weight_decay"] == 0.04 and seen[0]["steps"] == 3
 
 
 def _bench_module(name: str):
