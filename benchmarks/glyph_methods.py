@@ -39,13 +39,19 @@ def glyph_config() -> dict:
     return base
 
 
-def glyph_benchmark(name: str, variants: dict, doc: str, train: dict | None = None) -> dict:
-    """compare_methods on the glyph config; `train`: per-variant training settings."""
+def glyph_benchmark(
+    name: str, variants: dict, doc: str, train: dict | None = None, encoder: dict | None = None
+) -> dict:
+    """compare_methods on the glyph config; `train`: per-variant training settings;
+    `encoder`: another encoder section than the config's."""
+    base = glyph_config()
+    if encoder is not None:
+        base["encoder"] = encoder
     return compare_methods(
         name,
         variants,
         doc,
-        base=glyph_config(),
+        base=base,
         smoke_data={"name": "glyphs", "charset": "digits"},
         train=train,
     )
