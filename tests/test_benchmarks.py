@@ -121,6 +121,26 @@ def test_glyph_equal_time_redoes_named_variants_with_fresh_steps(tmp_path, monke
     assert seen[0]["lr"] == 0.0005 and seen[0]["weight_decay"] == 0.04 and seen[0]["steps"] == 3
 
 
+def test_glyph_resnet_swaps_only_the_encoder_for_the_residual_one(monkeypatch):
+    from discotok.encoders.resnet import BasicBlock
+    from discotok.registry import ENCODERS
+
+    module = _bench_module("glyph_resnet")
+    glyphs = _bench_module("glyph_methods")
+    encoder = ENCODERS.build(dict(module.RESNET), input_shape=(1, 32, 32))
+    assert any(isinstance(m, BasicBlock) for m in encoder.modules())
+    seen = {}
+    monkeypatch.setattr(glyphs, "compare_methods", lambda *a, **k: seen.update(k))
+    glyphs.glyph_benchmark(
+        "x", module.VARIANTS, "doc", train=module.OWN_TRAIN, encoder=module.RESNET
+    )
+    base = glyphs.glyph_config()
+    assert seen["base"] == {**base, "encoder": module.RESNET}  # all else is the protocol's
+    assert seen["train"]["dino"]["lr"] == 0.0005
+    glyphs.glyph_benchmark("x", module.VARIANTS, "doc")
+    assert seen["base"]["encoder"]["name"] == "cnn2d"  # the other tables keep the config's
+
+
 def _bench_module(name: str):
     import importlib.util
 
