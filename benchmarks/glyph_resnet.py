@@ -5,11 +5,11 @@ three plain conv-BatchNorm-ReLU stages of 32/64/128 channels with max-pooling, 1
 parameters. This reruns their protocol (configs/glyphs_simclr.yaml: same glyphs, splits,
 kornia views, batch 256, AdamW, cosine, 100 epochs, probes, seeds) with the encoder
 `resnet`, the ResNet-style one: a 3x3 stem and three stages of one residual basic block
-(two 3x3 convolutions and a skip), 16/32/64 channels, strided, 85k parameters, about 1.3x
-cnn2d's step time here. Each method runs in its best setting on cnn2d, not retuned for the
-ResNet: glyph_equal_time.py's VARIANTS and OWN_TRAIN (BatchNorm heads for SimCLR,
-G-SimCLR, SwAV at temperature 0.2, DINO, GroCo with 40 hardest negatives; DINO at lr 0.0005
-and weight decay 0.04, GroCo at lr 0.001; GEDI without; OBoW with its own heads).
+(two 3x3 convolutions and a skip), 16/32/64 channels, strided, 85k parameters. Each
+method runs in its best setting on cnn2d, not retuned for the ResNet: glyph_equal_time.py's
+VARIANTS and OWN_TRAIN (BatchNorm heads for SimCLR, G-SimCLR, SwAV at temperature 0.2,
+DINO, GroCo with 40 hardest negatives; DINO at lr 0.0005 and weight decay 0.04, GroCo at
+lr 0.001; GEDI without; OBoW with its own heads). Seeds 0 and 1 ran on 2026-11-27.
 
     python benchmarks/glyph_resnet.py [--seeds 0 1 2] [--resume [--variants NAME ...]]
                                       [--smoke]
