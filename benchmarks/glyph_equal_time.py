@@ -88,12 +88,17 @@ def measure(variant: str, steps: int) -> float:
         return json.loads((run / "train_result.json").read_text())["seconds"]
 
 
+def settings(variant: str, steps: int) -> dict[str, float]:
+    """A variant's training settings: `steps`, and its OWN_TRAIN if it has one."""
+    return {"steps": steps, **OWN_TRAIN.get(variant, {})}
+
+
 def calibrate(variants: dict[str, dict]) -> dict[str, dict[str, float]]:
     """Each variant's training settings: its calibrated steps and its OWN_TRAIN."""
     timing = budget_steps(measure, variants)
     for variant, t in timing.items():
         print(f"{variant}: {t['step_seconds']:.3f} s a step -> {t['steps']} steps", flush=True)
-    return {v: {"steps": t["steps"], **OWN_TRAIN.get(v, {})} for v, t in timing.items()}
+    return {v: settings(v, t["steps"]) for v, t in timing.items()}
 
 
 def steps_for_run(argv: list[str]) -> dict[str, dict[str, float]]:
@@ -108,7 +113,7 @@ def steps_for_run(argv: list[str]) -> dict[str, dict[str, float]]:
     parser.add_argument("--variants", nargs="+", default=[])
     args, _ = parser.parse_known_args(argv)
     if args.smoke:
-        return {v: {"steps": 2, **OWN_TRAIN.get(v, {})} for v in VARIANTS}
+        return {v: settings(v, 2) for v in VARIANTS}
     path = RESULTS / f"{NAME}.json"
     if not args.resume or not path.is_file():
         return calibrate(VARIANTS)
