@@ -77,20 +77,19 @@ def budget_steps(
     return out
 
 
+def settings(variant: str, steps: int) -> dict[str, float]:
+    """A variant's training settings: `steps`, and its OWN_TRAIN if it has one."""
+    return {"steps": steps, **OWN_TRAIN.get(variant, {})}
+
+
 def measure(variant: str, steps: int) -> float:
     """The step-loop seconds of a fresh `steps`-step run of `variant` (seed 0)."""
     cfg = glyph_config()  # a fresh dict each call
     cfg["method"] = VARIANTS[variant]
-    cfg["train"].update(OWN_TRAIN.get(variant, {}))
-    cfg["train"].update(steps=steps, progress=False, checkpoint_every=10**6)
+    cfg["train"].update(settings(variant, steps), progress=False, checkpoint_every=10**6)
     with tempfile.TemporaryDirectory() as tmp:
         run = pretrain(cfg, Path(tmp) / "run", resume=False)
         return json.loads((run / "train_result.json").read_text())["seconds"]
-
-
-def settings(variant: str, steps: int) -> dict[str, float]:
-    """A variant's training settings: `steps`, and its OWN_TRAIN if it has one."""
-    return {"steps": steps, **OWN_TRAIN.get(variant, {})}
 
 
 def calibrate(variants: dict[str, dict]) -> dict[str, dict[str, float]]:
