@@ -10,7 +10,7 @@ method runs in its best setting on cnn2d, not retuned for the ResNet: glyph_equa
 VARIANTS and OWN_TRAIN (BatchNorm heads for SimCLR, G-SimCLR, SwAV at temperature 0.2,
 DINO, GroCo with 40 hardest negatives; DINO at lr 0.0005 and weight decay 0.04, GroCo at
 lr 0.001; GEDI without; OBoW with its own heads). Seeds 0 and 1 ran on 2026-11-27, seed
-2 for all but GEDI too.
+2 for all but GEDI too; GEDI's seed 2 in the next session.
 
     python benchmarks/glyph_resnet.py [--seeds 0 1 2] [--resume [--variants NAME ...]]
                                       [--smoke]
