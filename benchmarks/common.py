@@ -172,8 +172,10 @@ def compare_methods(
                     record(cfg, earlier)
                     continue
                 extra = m.get("method_metrics", {})
-                for figure in extra.pop("figures", []):  # keep one of each method's figures
-                    if seed == seeds[0] and not args.smoke:
+                # keep one of each method's figures: its lowest seed's (--resume included)
+                lowest = min((r["seed"] for r in rows if r["variant"] == variant), default=seed)
+                for figure in extra.pop("figures", []):
+                    if seed <= lowest and not args.smoke:
                         shutil.copy(run_dir / figure, RESULTS / f"{name}_{variant}_{figure}")
                 rows.append(
                     {

@@ -237,6 +237,30 @@ def test_variant_train_settings_reach_each_run_and_guard_resume(tmp_path, monkey
     assert len(saved["runs"]) == 6 and saved["variant_train"]["c"] == {"lr": 0.002}
 
 
+def test_a_method_keeps_its_lowest_seeds_figure_when_resumed_on_a_later_seed(tmp_path, monkeypatch):
+    common = _bench_module("common")
+
+    def fake_pipeline(cfg, run_dir):
+        run_dir.mkdir(parents=True)
+        (run_dir / "samples.png").write_text(f"seed {cfg['seed']}")
+        scores = dict.fromkeys(common.METRICS, 0.5)
+        return {
+            "embedding": scores,
+            "raw": scores,
+            "train": {"samples_per_second": 1.0},
+            "pretrain_seconds": 1.0,
+            "method_metrics": {"figures": ["samples.png"]},
+        }
+
+    monkeypatch.setattr(common, "run_pipeline", fake_pipeline)
+    monkeypatch.setattr(common, "RESULTS", tmp_path)
+    figure = tmp_path / "t_a_samples.png"
+    for seeds in (["1"], ["2"], ["0"]):  # a later seed keeps seed 1's; seed 0 replaces it
+        monkeypatch.setattr(sys, "argv", ["x", "--seeds", *seeds, "--epochs", "2", "--resume"])
+        common.compare_methods("t", {"a": {"name": "simclr"}}, "doc")
+        assert figure.read_text() == f"seed {min(int(seeds[0]), 1)}"
+
+
 def test_msm_protocol_resume_keeps_runs_of_the_same_config_only(tmp_path, monkeypatch):
     msm = _bench_module("msm_protocol")
     monkeypatch.setattr(sys.modules["common"], "RESULTS", tmp_path)
