@@ -141,6 +141,17 @@ def test_glyph_resnet_swaps_only_the_encoder_for_the_residual_one(monkeypatch):
     assert seen["base"]["encoder"]["name"] == "cnn2d"  # the other tables keep the config's
 
 
+def _fake_run_metrics(common) -> dict:
+    """What run_pipeline returns, every score 0.5 (for compare_methods without training)."""
+    scores = dict.fromkeys(common.METRICS, 0.5)
+    return {
+        "embedding": scores,
+        "raw": scores,
+        "train": {"samples_per_second": 1.0},
+        "pretrain_seconds": 1.0,
+    }
+
+
 def _bench_module(name: str):
     import importlib.util
 
@@ -188,13 +199,7 @@ def test_variant_train_settings_reach_each_run_and_guard_resume(tmp_path, monkey
 
     def fake_pipeline(cfg, run_dir):
         seen[run_dir.name] = (cfg["method"], cfg["train"]["batch_size"], cfg["train"]["lr"])
-        scores = dict.fromkeys(common.METRICS, 0.5)
-        return {
-            "embedding": scores,
-            "raw": scores,
-            "train": {"samples_per_second": 1.0},
-            "pretrain_seconds": 1.0,
-        }
+        return _fake_run_metrics(common)
 
     monkeypatch.setattr(common, "run_pipeline", fake_pipeline)
     monkeypatch.setattr(common, "RESULTS", tmp_path)
@@ -243,14 +248,7 @@ def test_a_method_keeps_its_lowest_seeds_figure_when_resumed_on_a_later_seed(tmp
     def fake_pipeline(cfg, run_dir):
         run_dir.mkdir(parents=True)
         (run_dir / "samples.png").write_text(f"seed {cfg['seed']}")
-        scores = dict.fromkeys(common.METRICS, 0.5)
-        return {
-            "embedding": scores,
-            "raw": scores,
-            "train": {"samples_per_second": 1.0},
-            "pretrain_seconds": 1.0,
-            "method_metrics": {"figures": ["samples.png"]},
-        }
+        return {**_fake_run_metrics(common), "method_metrics": {"figures": ["samples.png"]}}
 
     monkeypatch.setattr(common, "run_pipeline", fake_pipeline)
     monkeypatch.setattr(common, "RESULTS", tmp_path)
