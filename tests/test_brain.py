@@ -249,7 +249,8 @@ def test_reconstruction_losses_are_zero_for_a_perfect_copy():
 
 
 def test_training_learns_resumes_and_stops_on_nan(eeg, meg, tmp_path):
-    settings = BrainTrainSettings(steps=30, batch_size=8, checkpoint_every=10)
+    # 60 steps: after 30 the correlation gain was 0.02 on an AMD EPYC (0.14 after 60)
+    settings = BrainTrainSettings(steps=60, batch_size=8, checkpoint_every=10)
     options = dict(dim=16, latents=4, quantizers=2, codebook=16)
     model, history = train_tokenizer([eeg, meg], tmp_path / "full", settings, **options)
     losses = [h["loss"] for h in history if "loss" in h]
@@ -274,7 +275,7 @@ def test_training_learns_resumes_and_stops_on_nan(eeg, meg, tmp_path):
     BrainTokenizer.forward = spy
     try:
         # the signal lands inside step 12; training stops at the next step boundary
-        with pytest.raises(TrainingInterrupted, match="interrupted at step 13/30"):
+        with pytest.raises(TrainingInterrupted, match="interrupted at step 13/60"):
             train_tokenizer([eeg, meg], tmp_path / "cut", settings, **options)
     finally:
         BrainTokenizer.forward = original
@@ -295,12 +296,12 @@ def test_two_processes_train_the_tokenizer_and_the_masked_token_model(eeg, meg, 
     options = dict(dim=16, latents=4, quantizers=2, codebook=16)
     with pytest.raises(ConfigError, match="batch_size=7 does not split over processes=2"):
         train_tokenizer([eeg], tmp_path / "odd", BrainTrainSettings(batch_size=7, processes=2))
-    settings = BrainTrainSettings(steps=30, batch_size=8, checkpoint_every=10, processes=2)
+    settings = BrainTrainSettings(steps=60, batch_size=8, checkpoint_every=10, processes=2)
     # each process trains on 4 of the 8 windows; the loop checks at its end that both
     # processes hold the same weights (RVQ codebooks included) and raises otherwise
     model, history = train_tokenizer([eeg, meg], tmp_path, settings, **options)
     losses = [h["loss"] for h in history if "loss" in h]
-    assert len(losses) == 30 and np.mean(losses[-6:]) < np.mean(losses[:6])
+    assert len(losses) == 60 and np.mean(losses[-6:]) < np.mean(losses[:6])
     torch.manual_seed(0)
     before = reconstruction(BrainTokenizer(**options).eval(), eeg)["correlation"]
     assert reconstruction(model, eeg)["correlation"] > before + 0.05
