@@ -2,9 +2,15 @@ import copy
 import os
 import tempfile
 
-import numpy as np
-import pytest
-import torch
+# Under pytest-xdist (`-n 2`, make test) each worker gets one of the machine's cores: one
+# thread per worker and per benchmark subprocess it starts, so the workers do not fight.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["OMP_NUM_THREADS"] = "1"
+    os.environ["MKL_NUM_THREADS"] = "1"
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
 
 # Rendered datasets cache here during tests, never in the user's ~/.cache.
 os.environ.setdefault("DISCOTOK_CACHE", tempfile.mkdtemp(prefix="discotok-test-cache-"))
