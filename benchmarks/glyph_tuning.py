@@ -29,6 +29,9 @@ Later again: DINO with the paper's optimizer settings (AdamW at lr 0.0005 for a 
 weight decay 0.04, where the paper's schedule starts) against the glyph protocol's shared
 lr 0.004 and weight decay 1e-4, eight times the paper's step size. And GroCo with 40
 negatives at lr 0.001 (a quarter of the protocol's), against "groco, 40 negatives" above.
+Later: DINO at the paper's lr and weight decay with multi-crop, 6 local crops (the paper's
+2 global + 6 local views; here 16x16 crops of a quarter to a half of a view's area), against
+the same without.
 
     python benchmarks/glyph_tuning.py [--seeds 0 1 2] [--epochs 100] [--smoke]
 """
@@ -60,11 +63,17 @@ VARIANTS = {
     "obow, reference head": {"name": "obow"},
     "dino, the paper's lr and weight decay": {"name": "dino", "head_norm": "batch"},
     "groco, 40 negatives, lr 0.001": {"name": "groco", "head_norm": "batch", "negatives": 40},
+    "dino, the paper's lr and weight decay, 6 local crops": {
+        "name": "dino",
+        "head_norm": "batch",
+        "local_crops": 6,
+    },
 }
 # training settings of the variants that do not use the glyph protocol's
 TRAIN = {
     "dino, the paper's lr and weight decay": {"lr": 0.0005, "weight_decay": 0.04},
     "groco, 40 negatives, lr 0.001": {"lr": 0.001},
+    "dino, the paper's lr and weight decay, 6 local crops": {"lr": 0.0005, "weight_decay": 0.04},
 }
 
 if __name__ == "__main__":

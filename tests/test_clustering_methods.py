@@ -93,3 +93,46 @@ def test_head_norm_puts_batchnorm_in_the_head(name):
         assert isinstance(plain.head.mlp[2], torch.nn.Linear)
     with pytest.raises(ConfigError, match="batch"):
         METHODS.build({"name": name, "head_norm": "group"}, encoder=encoder)
+
+
+def test_dino_multi_crop_feeds_the_student_small_crops_and_the_teacher_global_views():
+    from discotok.encoders.cnn2d import CNN2d
+
+    method = DINO(CNN2d((1, 16, 16), width=8, depth=2, embed_dim=8), local_crops=3)
+    assert method.num_views == 5
+    seen = {"student": [], "teacher": []}
+    method.encoder.register_forward_hook(lambda m, i, o: seen["student"].append(i[0].shape))
+    method.teacher_encoder.register_forward_hook(lambda m, i, o: seen["teacher"].append(i[0].shape))
+    views = [torch.rand(6, 1, 16, 16) for _ in range(5)]
+    out = method({"views": views})
+    assert out["loss"].requires_grad and torch.isfinite(out["loss"])
+    assert seen["teacher"] == [(6, 1, 16, 16)] * 2
+    assert seen["student"] == [(6, 1, 16, 16)] * 2 + [(6, 1, 8, 8)] * 3
+    # without local crops the loss is the two-view loss of before: each view's target, once
+    plain = DINO(CNN2d((1, 16, 16), width=8, depth=2, embed_dim=8))
+    assert plain.num_views == 2 and plain.local_views(views[:2]) == []
+
+
+def test_dino_multi_crop_trains_through_the_engine_and_resumes_identically(tmp_path):
+    cfg = tiny(
+        data={"name": "digits"},
+        encoder={"name": "cnn2d", "width": 8, "depth": 2, "embed_dim": 16},
+        views={"name": "image2d"},
+    )
+    cfg["data"] = {"name": "digits"}
+    cfg["method"] = {"name": "dino", "out_dim": 64, "local_crops": 2}
+    resumes_identically(cfg, tmp_path)
+
+
+def test_dino_multi_crop_options_are_checked():
+    from discotok.encoders.cnn2d import CNN2d
+
+    with pytest.raises(ConfigError, match="local_crops needs an image encoder"):
+        DINO(CNN1d((1, 40), width=8, depth=2, embed_dim=8), local_crops=2)
+    image = CNN2d((1, 16, 16), width=8, depth=2, embed_dim=8)
+    with pytest.raises(ConfigError, match="local_min <= local_max"):
+        DINO(image, local_crops=2, local_min=0.6, local_max=0.3)
+    with pytest.raises(ConfigError, match="method.local_size"):
+        DINO(image, local_crops=2, local_size=1.5)
+    with pytest.raises(ConfigError, match="method.local_crops"):
+        DINO(image, local_crops=-1)
