@@ -31,7 +31,8 @@ lr 0.004 and weight decay 1e-4, eight times the paper's step size. And GroCo wit
 negatives at lr 0.001 (a quarter of the protocol's), against "groco, 40 negatives" above.
 Later: DINO at the paper's lr and weight decay with multi-crop, 6 local crops (the paper's
 2 global + 6 local views; here 16x16 crops of a quarter to a half of a view's area), against
-the same without.
+the same without. And DINO at the paper's lr and weight decay with the paper's 10 warm-up
+epochs (the protocol warms up for 1), against the same with 1.
 
     python benchmarks/glyph_tuning.py [--seeds 0 1 2] [--epochs 100] [--smoke]
 """
@@ -68,12 +69,21 @@ VARIANTS = {
         "head_norm": "batch",
         "local_crops": 6,
     },
+    "dino, the paper's lr and weight decay, 10 warm-up epochs": {
+        "name": "dino",
+        "head_norm": "batch",
+    },
 }
 # training settings of the variants that do not use the glyph protocol's
 TRAIN = {
     "dino, the paper's lr and weight decay": {"lr": 0.0005, "weight_decay": 0.04},
     "groco, 40 negatives, lr 0.001": {"lr": 0.001},
     "dino, the paper's lr and weight decay, 6 local crops": {"lr": 0.0005, "weight_decay": 0.04},
+    "dino, the paper's lr and weight decay, 10 warm-up epochs": {
+        "lr": 0.0005,
+        "weight_decay": 0.04,
+        "warmup_epochs": 10,
+    },
 }
 
 if __name__ == "__main__":
