@@ -21,7 +21,7 @@ families, glyph_tuning.py).
 from __future__ import annotations
 
 from glyph_methods import glyph_benchmark
-from glyph_tuning import TRAIN  # the step sizes tried on validation families, same names
+from glyph_tuning import TRAIN as TUNED  # the settings tried on validation families
 
 VARIANTS = {
     name: {"name": name, "head_norm": "batch"}
@@ -32,6 +32,7 @@ VARIANTS["swav, temperature 0.2"] = {**VARIANTS["swav"], "temperature": 0.2}  # 
 VARIANTS["groco, 40 negatives"] = {**VARIANTS["groco"], "negatives": 40}  # glyph_tuning.py
 VARIANTS["dino, the paper's lr and weight decay"] = VARIANTS["dino"]
 VARIANTS["groco, 40 negatives, lr 0.001"] = VARIANTS["groco, 40 negatives"]
+TRAIN = {name: train for name, train in TUNED.items() if name in VARIANTS}  # same names
 
 if __name__ == "__main__":
     glyph_benchmark("glyph_bn_heads", VARIANTS, __doc__, train=TRAIN)
