@@ -2,7 +2,7 @@ import copy
 import os
 import tempfile
 
-# Under pytest-xdist (`-n 2`, make test) each worker gets one of the machine's cores: one
+# Under pytest-xdist (`-n auto`, make test) each worker gets one of the machine's cores: one
 # thread per worker and per benchmark subprocess it starts, so the workers do not fight.
 if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ["OMP_NUM_THREADS"] = "1"

@@ -108,7 +108,7 @@ def test_dino_multi_crop_feeds_the_student_small_crops_and_the_teacher_global_vi
     assert out["loss"].requires_grad and torch.isfinite(out["loss"])
     assert seen["teacher"] == [(6, 1, 16, 16)] * 2
     assert seen["student"] == [(6, 1, 16, 16)] * 2 + [(6, 1, 8, 8)] * 3
-    # without local crops the loss is the two-view loss of before: each view's target, once
+    # without local crops (the default): two views, no local ones
     plain = DINO(CNN2d((1, 16, 16), width=8, depth=2, embed_dim=8))
     assert plain.num_views == 2 and plain.local_views(views[:2]) == []
 
