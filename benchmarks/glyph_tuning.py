@@ -64,27 +64,18 @@ VARIANTS = {
     "obow, reference head": {"name": "obow"},
     "dino, the paper's lr and weight decay": {"name": "dino", "head_norm": "batch"},
     "groco, 40 negatives, lr 0.001": {"name": "groco", "head_norm": "batch", "negatives": 40},
-    "dino, the paper's lr and weight decay, 6 local crops": {
-        "name": "dino",
-        "head_norm": "batch",
-        "local_crops": 6,
-    },
-    "dino, the paper's lr and weight decay, 10 warm-up epochs": {
-        "name": "dino",
-        "head_norm": "batch",
-    },
 }
+# DINO at the paper's lr and weight decay, and the same with one more of the paper's settings
+PAPER_DINO = "dino, the paper's lr and weight decay"
+VARIANTS[f"{PAPER_DINO}, 6 local crops"] = {**VARIANTS[PAPER_DINO], "local_crops": 6}
+VARIANTS[f"{PAPER_DINO}, 10 warm-up epochs"] = VARIANTS[PAPER_DINO]
 # training settings of the variants that do not use the glyph protocol's
 TRAIN = {
     "dino, the paper's lr and weight decay": {"lr": 0.0005, "weight_decay": 0.04},
     "groco, 40 negatives, lr 0.001": {"lr": 0.001},
-    "dino, the paper's lr and weight decay, 6 local crops": {"lr": 0.0005, "weight_decay": 0.04},
-    "dino, the paper's lr and weight decay, 10 warm-up epochs": {
-        "lr": 0.0005,
-        "weight_decay": 0.04,
-        "warmup_epochs": 10,
-    },
 }
+TRAIN[f"{PAPER_DINO}, 6 local crops"] = TRAIN[PAPER_DINO]
+TRAIN[f"{PAPER_DINO}, 10 warm-up epochs"] = {**TRAIN[PAPER_DINO], "warmup_epochs": 10}
 
 if __name__ == "__main__":
     base = glyph_config()
