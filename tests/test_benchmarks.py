@@ -141,6 +141,25 @@ def test_glyph_resnet_swaps_only_the_encoder_for_the_residual_one(monkeypatch):
     assert seen["base"]["encoder"]["name"] == "cnn2d"  # the other tables keep the config's
 
 
+def test_glyph_resnet_tuning_pairs_each_method_with_itself_at_a_smaller_batch():
+    module = _bench_module("glyph_resnet_tuning")
+    resnet = _bench_module("glyph_resnet")
+    assert module.family_from_argv(["--seeds", "1", "--family", "obow"]) == (
+        "obow",
+        ["--seeds", "1"],
+    )
+    with pytest.raises(SystemExit):
+        module.family_from_argv(["--family", "swav"])  # not one of the two
+    for family, variants in module.FAMILIES.items():
+        small = f"{family}, batch {module.SMALL_BATCH}"
+        assert list(variants) == [family, small]
+        assert variants[small] == variants[family] == resnet.VARIANTS[family]
+        own = resnet.OWN_TRAIN.get(family, {})
+        assert module.TRAIN[family] == own  # the baseline trains as in glyph_resnet.py
+        assert module.TRAIN[small] == {**own, "batch_size": module.SMALL_BATCH}  # and only that
+    assert module.TRAIN["dino, batch 32"]["lr"] == 0.0005
+
+
 def _fake_run_metrics(common) -> dict:
     """What run_pipeline returns, every score 0.5 (for compare_methods without training)."""
     scores = dict.fromkeys(common.METRICS, 0.5)
