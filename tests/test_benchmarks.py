@@ -151,13 +151,15 @@ def test_glyph_resnet_tuning_pairs_each_method_with_itself_at_a_smaller_batch():
     with pytest.raises(SystemExit):
         module.family_from_argv(["--family", "swav"])  # not one of the two
     for family, variants in module.FAMILIES.items():
-        small = f"{family}, batch {module.SMALL_BATCH}"
+        small = module.SMALL[family]
         assert list(variants) == [family, small]
         assert variants[small] == variants[family] == resnet.VARIANTS[family]
         own = resnet.OWN_TRAIN.get(family, {})
         assert module.TRAIN[family] == own  # the baseline trains as in glyph_resnet.py
-        assert module.TRAIN[small] == {**own, "batch_size": module.SMALL_BATCH}  # and only that
-    assert module.TRAIN["dino, batch 32"]["lr"] == 0.0005
+        batch = {"batch_size": module.SMALL_BATCH[family]}
+        assert module.TRAIN[small] == {**own, **batch}  # and only that
+    assert module.TRAIN["dino, batch 16"] == {"lr": 0.0005, "weight_decay": 0.04, "batch_size": 16}
+    assert module.TRAIN["obow, batch 32"] == {"batch_size": 32}
 
 
 def _fake_run_metrics(common) -> dict:
