@@ -31,6 +31,9 @@ VARIANTS = {
     "gedi": {"name": "gedi"},
 }
 
+# the small ResNet of glyph_resnet.py and glyph_resnet_tuning.py (the tables above use cnn2d)
+RESNET = {"name": "resnet", "width": 16, "depth": 3, "blocks": 1, "embed_dim": 128}
+
 
 def glyph_config() -> dict:
     """The glyph protocol's config (PCA maps: the report's figure, not a metric)."""

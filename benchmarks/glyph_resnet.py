@@ -10,7 +10,10 @@ method runs in its best setting on cnn2d, not retuned for the ResNet: glyph_equa
 VARIANTS and OWN_TRAIN (BatchNorm heads for SimCLR, G-SimCLR, SwAV at temperature 0.2,
 DINO, GroCo with 40 hardest negatives; DINO at lr 0.0005 and weight decay 0.04, GroCo at
 lr 0.001; GEDI without; OBoW with its own heads). Seeds 0 and 1 ran on 2026-11-27, seed
-2 for all but GEDI too; GEDI's seed 2 in the next session.
+2 for all but GEDI too; GEDI's seed 2 in the next session. Added later, same seeds:
+``dino, batch 16`` and ``obow, batch 32``, the two at the batch chosen for the ResNet on
+validation families (glyph_resnet_tuning.py; at 256 they take 500-600 steps in 100 epochs here),
+with ``--resume --variants``.
 
     python benchmarks/glyph_resnet.py [--seeds 0 1 2] [--resume [--variants NAME ...]]
                                       [--smoke]
@@ -18,10 +21,15 @@ lr 0.001; GEDI without; OBoW with its own heads). Seeds 0 and 1 ran on 2026-11-2
 
 from __future__ import annotations
 
-from glyph_equal_time import OWN_TRAIN, VARIANTS
-from glyph_methods import glyph_benchmark
+import glyph_equal_time
+from glyph_methods import RESNET, glyph_benchmark
+from glyph_resnet_tuning import SMALL
+from glyph_resnet_tuning import TRAIN as TUNED
 
-RESNET = {"name": "resnet", "width": 16, "depth": 3, "blocks": 1, "embed_dim": 128}
+# the equal-time table's settings, and DINO and OBoW at the batch chosen for the ResNet
+VARIANTS = {**glyph_equal_time.VARIANTS}
+VARIANTS |= {SMALL[family]: VARIANTS[family] for family in SMALL}
+OWN_TRAIN = {**glyph_equal_time.OWN_TRAIN, **{name: TUNED[name] for name in SMALL.values()}}
 
 if __name__ == "__main__":
     glyph_benchmark("glyph_resnet", VARIANTS, __doc__, train=OWN_TRAIN, encoder=RESNET)

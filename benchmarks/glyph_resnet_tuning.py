@@ -3,8 +3,8 @@
 glyph_resnet.py runs the glyph protocol with the ResNet encoder, each method in its best
 cnn2d setting; DINO and OBoW fall far below raw pixels there. Both learn from a momentum
 (EMA) teacher, and the protocol's batch of 256 leaves them few updates: a validation split
-trains on ~870 glyphs, 3 steps an epoch, ~300 steps in 100 epochs (a test split ~500),
-where their papers train for hundreds of thousands. Here each runs at the protocol's batch
+trains on 868-1116 glyphs, 3-4 steps an epoch, 300-400 steps in 100 epochs (a test split
+500-600), where their papers train for hundreds of thousands. Here each runs at the protocol's batch
 of 256 against a small batch, with 256/batch times the steps in the same 100 epochs (the
 same lr a step): OBoW at 32, DINO at 16 (on seed 0's validation split linear accuracy rose
 with each halving of the batch, DINO's still from 32 to 16). The splits are glyph_tuning.py's
@@ -27,8 +27,7 @@ import sys
 
 from common import compare_methods
 from glyph_equal_time import OWN_TRAIN, VARIANTS
-from glyph_methods import glyph_config
-from glyph_resnet import RESNET
+from glyph_methods import RESNET, glyph_config
 
 SMALL_BATCH = {"dino": 16, "obow": 32}
 SMALL = {family: f"{family}, batch {batch}" for family, batch in SMALL_BATCH.items()}

@@ -137,6 +137,14 @@ def test_glyph_resnet_swaps_only_the_encoder_for_the_residual_one(monkeypatch):
     base = glyphs.glyph_config()
     assert seen["base"] == {**base, "encoder": module.RESNET}  # all else is the protocol's
     assert seen["train"]["dino"]["lr"] == 0.0005
+    # DINO and OBoW also run at the batch chosen on validation families, nothing else new
+    tuning = _bench_module("glyph_resnet_tuning")
+    equal_time = _bench_module("glyph_equal_time")
+    assert set(module.VARIANTS) == set(equal_time.VARIANTS) | {"dino, batch 16", "obow, batch 32"}
+    assert seen["train"]["obow, batch 32"] == tuning.TRAIN["obow, batch 32"] == {"batch_size": 32}
+    assert seen["train"]["dino, batch 16"]["batch_size"] == 16
+    assert module.VARIANTS["dino, batch 16"] == equal_time.VARIANTS["dino"]
+    assert "dino, batch 16" not in sys.modules["glyph_equal_time"].VARIANTS  # copied, not grown
     glyphs.glyph_benchmark("x", module.VARIANTS, "doc")
     assert seen["base"]["encoder"]["name"] == "cnn2d"  # the other tables keep the config's
 
