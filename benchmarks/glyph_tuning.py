@@ -33,6 +33,11 @@ Later: DINO at the paper's lr and weight decay with multi-crop, 6 local crops (t
 2 global + 6 local views; here 16x16 crops of a quarter to a half of a view's area), against
 the same without. And DINO at the paper's lr and weight decay with the paper's 10 warm-up
 epochs (the protocol warms up for 1), against the same with 1.
+Later: DINO and OBoW at a smaller batch, DINO at 16 and OBoW at 32 (the sizes chosen for the
+ResNet encoder in glyph_resnet_tuning.py): at the protocol's batch of 256 a validation split
+gives them 300-400 steps in 100 epochs; at the small batch they take 16 and 8 times the
+steps, at the same lr a step. Each against its best setting above at batch 256: DINO at the
+paper's lr and weight decay, OBoW with the reference head.
 
     python benchmarks/glyph_tuning.py [--seeds 0 1 2] [--epochs 100] [--smoke]
 """
@@ -76,6 +81,11 @@ TRAIN = {
 }
 TRAIN[f"{PAPER_DINO}, 6 local crops"] = TRAIN[PAPER_DINO]
 TRAIN[f"{PAPER_DINO}, 10 warm-up epochs"] = {**TRAIN[PAPER_DINO], "warmup_epochs": 10}
+# DINO and OBoW at the batch sizes chosen for the ResNet (glyph_resnet_tuning.py)
+SMALL_BATCH = {PAPER_DINO: 16, "obow, reference head": 32}
+for best, batch in SMALL_BATCH.items():
+    VARIANTS[f"{best}, batch {batch}"] = VARIANTS[best]
+    TRAIN[f"{best}, batch {batch}"] = {**TRAIN.get(best, {}), "batch_size": batch}
 
 if __name__ == "__main__":
     base = glyph_config()

@@ -170,6 +170,24 @@ def test_glyph_resnet_tuning_pairs_each_method_with_itself_at_a_smaller_batch():
     assert module.TRAIN["obow, batch 32"] == {"batch_size": 32}
 
 
+def test_glyph_tuning_tries_dino_and_obow_at_the_resnets_small_batches_on_cnn2d():
+    module = _bench_module("glyph_tuning")
+    resnet_tuning = _bench_module("glyph_resnet_tuning")
+    dino = "dino, the paper's lr and weight decay"
+    pairs = {dino: "dino", "obow, reference head": "obow"}
+    for best, family in pairs.items():
+        batch = resnet_tuning.SMALL_BATCH[family]  # the ResNet's choice, on cnn2d
+        small = f"{best}, batch {batch}"
+        assert module.VARIANTS[small] == module.VARIANTS[best]
+        assert module.TRAIN[small] == {**module.TRAIN.get(best, {}), "batch_size": batch}
+    assert module.TRAIN[f"{dino}, batch 16"] == {
+        "lr": 0.0005,
+        "weight_decay": 0.04,
+        "batch_size": 16,
+    }
+    assert "batch_size" not in module.TRAIN[dino]  # the batch-256 runs stay as they ran
+
+
 def _fake_run_metrics(common) -> dict:
     """What run_pipeline returns, every score 0.5 (for compare_methods without training)."""
     scores = dict.fromkeys(common.METRICS, 0.5)
