@@ -188,6 +188,22 @@ def test_glyph_tuning_tries_dino_and_obow_at_the_resnets_small_batches_on_cnn2d(
     assert "batch_size" not in module.TRAIN[dino]  # the batch-256 runs stay as they ran
 
 
+def test_glyph_small_batch_runs_each_best_cnn2d_setting_at_its_small_batch(monkeypatch):
+    module = _bench_module("glyph_small_batch")
+    glyphs = _bench_module("glyph_methods")
+    bn_heads = _bench_module("glyph_bn_heads")
+    seen = {}
+    monkeypatch.setattr(glyphs, "compare_methods", lambda *a, **k: seen.update(k))
+    glyphs.glyph_benchmark("x", module.VARIANTS, "doc", train=module.TRAIN)
+    assert seen["base"] == glyphs.glyph_config()  # cnn2d and the protocol, unchanged
+    # each is the batch-256 run of its table but for the batch
+    dino = "dino, the paper's lr and weight decay"
+    assert module.VARIANTS["dino, batch 16"] == bn_heads.VARIANTS[dino]
+    assert seen["train"]["dino, batch 16"] == {**bn_heads.TRAIN[dino], "batch_size": 16}
+    assert module.VARIANTS["obow, batch 32"] == glyphs.VARIANTS["obow"]
+    assert seen["train"]["obow, batch 32"] == {"batch_size": 32}
+
+
 def _fake_run_metrics(common) -> dict:
     """What run_pipeline returns, every score 0.5 (for compare_methods without training)."""
     scores = dict.fromkeys(common.METRICS, 0.5)
