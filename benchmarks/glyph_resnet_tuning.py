@@ -28,8 +28,8 @@ import sys
 from common import compare_methods
 from glyph_equal_time import OWN_TRAIN, VARIANTS
 from glyph_methods import RESNET, glyph_config
+from glyph_tuning import FAMILY_BATCH as SMALL_BATCH  # cnn2d's validation runs use them too
 
-SMALL_BATCH = {"dino": 16, "obow": 32}
 SMALL = {family: f"{family}, batch {batch}" for family, batch in SMALL_BATCH.items()}
 FAMILIES = {family: {family: VARIANTS[family], SMALL[family]: VARIANTS[family]} for family in SMALL}
 # glyph_resnet.py's training settings, and the same at the small batch

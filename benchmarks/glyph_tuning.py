@@ -81,8 +81,10 @@ TRAIN = {
 }
 TRAIN[f"{PAPER_DINO}, 6 local crops"] = TRAIN[PAPER_DINO]
 TRAIN[f"{PAPER_DINO}, 10 warm-up epochs"] = {**TRAIN[PAPER_DINO], "warmup_epochs": 10}
-# DINO and OBoW at the batch sizes chosen for the ResNet (glyph_resnet_tuning.py)
-SMALL_BATCH = {PAPER_DINO: 16, "obow, reference head": 32}
+# DINO and OBoW at the batch sizes chosen for the ResNet (glyph_resnet_tuning.py reads them
+# from here: it imports this module, so this one cannot import it)
+FAMILY_BATCH = {"dino": 16, "obow": 32}
+SMALL_BATCH = {PAPER_DINO: FAMILY_BATCH["dino"], "obow, reference head": FAMILY_BATCH["obow"]}
 for best, batch in SMALL_BATCH.items():
     VARIANTS[f"{best}, batch {batch}"] = VARIANTS[best]
     TRAIN[f"{best}, batch {batch}"] = {**TRAIN.get(best, {}), "batch_size": batch}
