@@ -68,9 +68,16 @@ def supervised_em(p_y_x: np.ndarray, code: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def one_alpha(
-    run: Path, x: np.ndarray, y: np.ndarray, alpha: float, seed: int, epochs: int
+    run: Path,
+    x: np.ndarray,
+    y: np.ndarray,
+    alpha: float,
+    seed: int,
+    epochs: int,
+    head_epochs: int = 300,
 ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, list[float]]]]:
-    """Scores of each discriminator x factorisation, and each refit curve (every round)."""
+    """Scores of each discriminator x factorisation, and each refit curve (every round);
+    `head_epochs`: full-batch steps of each linear head (DDFA's default 300)."""
     k = len(np.unique(y))
     domain, _ = label_shift_domains(y, 20, alpha, seed=seed)
     code = np.unique(domain, return_inverse=True)[1]
@@ -80,7 +87,7 @@ def one_alpha(
     tuned = domain_discriminator(run, x, code, epochs, seed)
     supervised = domain_discriminator(run, x, y, epochs, seed)  # fine-tuned on class labels
     discriminators = {
-        "linear head": (DDFA(k, seed=seed).discriminator(x, code), 2),
+        "linear head": (DDFA(k, head_epochs=head_epochs, seed=seed).discriminator(x, code), 2),
         "encoder fine-tuned": (tuned, 2),
         "encoder fine-tuned, 5 folds": (tuned, 5),
         "supervised p(y|x) x true p(d|y)": (supervised, 5),
@@ -106,7 +113,14 @@ def one_alpha(
         }
         for factorization in ("spa", "nmf"):
             refit = REFIT_ROUNDS if factorization == "spa" and name in REFIT else 0
-            model = DDFA(k, factorization=factorization, refit_rounds=refit, folds=folds, seed=seed)
+            model = DDFA(
+                k,
+                factorization=factorization,
+                refit_rounds=refit,
+                folds=folds,
+                head_epochs=head_epochs,
+                seed=seed,
+            )
             model.fit(x, domain, domain_proba=proba)
             # round 0 is DDFA's own result, the same as without refit rounds
             scores = [label_shift_scores(y, lab, p_y_d, truth) for p_y_d, lab in model.rounds_]
@@ -155,10 +169,11 @@ def main() -> None:
     alphas = tuple(float(a) for a in args.alphas.split(","))
     cfg = RunConfig().to_dict()
     cfg["train"]["progress"] = False
-    if args.smoke:
+    head_epochs = 300
+    if args.smoke:  # seconds: one seed and alpha, one epoch, short head fits
         cfg["data"] = {"name": "mnist1d", "num_samples": 1000}
         cfg["train"]["epochs"] = 1
-        seeds, alphas, args.epochs = seeds[:1], alphas[:1], 1
+        seeds, alphas, args.epochs, head_epochs = seeds[:1], alphas[:1], 1, 20
         args.work_dir = tempfile.mkdtemp(prefix="discotok-ddfa-smoke-")
     per_seed, per_seed_curves = [], []
     for seed in seeds:
@@ -167,7 +182,9 @@ def main() -> None:
         run, emb = pretrained_embeddings(cfg, Path(args.work_dir) / f"mnist1d-seed{seed}")
         scores, curves = {}, {}
         for alpha in alphas:
-            out = one_alpha(run, emb["train"], emb["y_train"], alpha, seed, args.epochs)
+            out = one_alpha(
+                run, emb["train"], emb["y_train"], alpha, seed, args.epochs, head_epochs
+            )
             scores.update(out[0])
             curves.update(out[1])
         per_seed.append(scores)
