@@ -61,7 +61,11 @@ from discotok.report import _align
 from discotok.tokenizers.kmeans import faiss_kmeans
 
 
-def self_training(emb: dict, seed: int, fraction: float) -> dict[str, float]:
+def self_training(
+    emb: dict, seed: int, fraction: float, head_epochs: int = 300
+) -> dict[str, float]:
+    """Test accuracy of each self-training variant; `head_epochs`: full-batch steps of each
+    head fit (SelfTraining's default 300)."""
     x, y, xt, yt = emb["train"], emb["y_train"], emb["test"], emb["y_test"]
     known = label_subset(y, fraction, seed=seed)
     args = (x[known], y[known], x[~known])
@@ -69,16 +73,18 @@ def self_training(emb: dict, seed: int, fraction: float) -> dict[str, float]:
     def acc(model: object) -> float:
         return float((model.predict(xt) == yt).mean())
 
+    def fit(**kwargs: object) -> SelfTraining:
+        return SelfTraining(**kwargs, head_epochs=head_epochs, seed=seed).fit(*args)
+
     out = {
-        "labels only (linear)": acc(SelfTraining(rounds=0, seed=seed).fit(*args)),
-        "labels only (mlp)": acc(SelfTraining(rounds=0, head="mlp", seed=seed).fit(*args)),
+        "labels only (linear)": acc(fit(rounds=0)),
+        "labels only (mlp)": acc(fit(rounds=0, head="mlp")),
         "sklearn SelfTrainingClassifier": acc(sklearn_self_training(*args, seed=seed)),
     }
     for policy in POLICIES:
         for pseudo in ("hard", "soft"):
-            model = SelfTraining(policy, pseudo=pseudo, seed=seed).fit(*args)
-            out[f"{policy} / {pseudo}"] = acc(model)
-    out["dynamic / hard (mlp)"] = acc(SelfTraining(head="mlp", seed=seed).fit(*args))
+            out[f"{policy} / {pseudo}"] = acc(fit(policy=policy, pseudo=pseudo))
+    out["dynamic / hard (mlp)"] = acc(fit(head="mlp"))
     return out
 
 
@@ -209,7 +215,7 @@ def main() -> None:
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     fraction, starts, alphas, finetune_epochs = 0.01, (5, 20), (0.5, 3.0, 10.0), 10
-    prototype_epochs = 5
+    prototype_epochs, head_epochs = 5, 300
     cfg = encoder_config(args.data)
     if args.data == "glyphs":  # 62 classes: start from 31 and 124; no label shift (see doc)
         starts, alphas = (31, 124), ()
@@ -218,6 +224,7 @@ def main() -> None:
             cfg["data"] = {"name": "mnist1d", "num_samples": 1000}
         cfg["train"]["epochs"] = 1
         seeds, fraction, finetune_epochs, prototype_epochs = seeds[:1], 0.05, 1, 1
+        head_epochs = 20
         starts, alphas = starts[:1], alphas[:1]
         args.work_dir = tempfile.mkdtemp(prefix="discotok-few-labels-smoke-")
     per_seed = []
@@ -227,7 +234,7 @@ def main() -> None:
         per_seed.append(
             {
                 "self_training": {
-                    **self_training(emb, seed, fraction),
+                    **self_training(emb, seed, fraction, head_epochs),
                     **fine_tuned(run, seed, fraction, finetune_epochs),
                 },
                 "discovery": discovery(emb, seed, starts, run, prototype_epochs),
