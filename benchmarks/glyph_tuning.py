@@ -38,6 +38,9 @@ ResNet encoder in glyph_resnet_tuning.py): at the protocol's batch of 256 a vali
 gives them 300-400 steps in 100 epochs; at the small batch they take 16 and 8 times the
 steps, at the same lr a step. Each against its best setting above at batch 256: DINO at the
 paper's lr and weight decay, OBoW with the reference head.
+Later: the control for those two, SimCLR (glyph_bn_heads.py's: BatchNorm head, temperature
+0.2) at batch 256 and at OBoW's 32: the small batch gives SimCLR 8 times the steps too, but
+fewer negatives a step (62 in a batch of 32 against 510), so does it gain as much?
 
     python benchmarks/glyph_tuning.py [--seeds 0 1 2] [--epochs 100] [--smoke]
 """
@@ -88,6 +91,10 @@ SMALL_BATCH = {PAPER_DINO: FAMILY_BATCH["dino"], "obow, reference head": FAMILY_
 for best, batch in SMALL_BATCH.items():
     VARIANTS[f"{best}, batch {batch}"] = VARIANTS[best]
     TRAIN[f"{best}, batch {batch}"] = {**TRAIN.get(best, {}), "batch_size": batch}
+# SimCLR as glyph_bn_heads.py runs it, at 256 and at OBoW's small batch
+VARIANTS["simclr"] = {"name": "simclr", "head_norm": "batch", "temperature": 0.2}
+VARIANTS[f"simclr, batch {FAMILY_BATCH['obow']}"] = VARIANTS["simclr"]
+TRAIN[f"simclr, batch {FAMILY_BATCH['obow']}"] = {"batch_size": FAMILY_BATCH["obow"]}
 
 if __name__ == "__main__":
     base = glyph_config()

@@ -186,6 +186,10 @@ def test_glyph_tuning_tries_dino_and_obow_at_the_resnets_small_batches_on_cnn2d(
         "batch_size": 16,
     }
     assert "batch_size" not in module.TRAIN[dino]  # the batch-256 runs stay as they ran
+    # the control: SimCLR as glyph_bn_heads.py runs it, at 256 and at OBoW's batch
+    simclr = _bench_module("glyph_bn_heads").VARIANTS["simclr"]
+    assert module.VARIANTS["simclr"] == module.VARIANTS["simclr, batch 32"] == simclr
+    assert "simclr" not in module.TRAIN and module.TRAIN["simclr, batch 32"] == {"batch_size": 32}
 
 
 def test_glyph_small_batch_runs_each_best_cnn2d_setting_at_its_small_batch(monkeypatch):
