@@ -11,6 +11,10 @@ and weight decay 0.04 (glyph_bn_heads.py's ``dino, the paper's lr and weight dec
 OBoW with its own heads (glyph_methods.py's ``obow``). Their batch-256 runs are in those
 two results files, on the same seeds and splits.
 
+Added later, the control: SimCLR as glyph_bn_heads.py runs it (BatchNorm head, temperature
+0.2) at OBoW's batch of 32, so that OBoW at 32 is also compared with SimCLR at the same
+batch and steps (glyph_tuning.py ran the pair on validation families first).
+
     python benchmarks/glyph_small_batch.py [--seeds 0 1 2] [--resume [--variants NAME ...]]
                                            [--smoke]
 """
@@ -26,6 +30,7 @@ from glyph_tuning import VARIANTS as TRIED
 TRIED_AS = {
     "dino, batch 16": f"{PAPER_DINO}, batch 16",
     "obow, batch 32": "obow, reference head, batch 32",
+    "simclr, batch 32": "simclr, batch 32",
 }
 VARIANTS = {name: TRIED[tried] for name, tried in TRIED_AS.items()}
 TRAIN = {name: TUNED[tried] for name, tried in TRIED_AS.items()}

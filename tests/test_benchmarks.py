@@ -206,6 +206,8 @@ def test_glyph_small_batch_runs_each_best_cnn2d_setting_at_its_small_batch(monke
     assert seen["train"]["dino, batch 16"] == {**bn_heads.TRAIN[dino], "batch_size": 16}
     assert module.VARIANTS["obow, batch 32"] == glyphs.VARIANTS["obow"]
     assert seen["train"]["obow, batch 32"] == {"batch_size": 32}
+    assert module.VARIANTS["simclr, batch 32"] == bn_heads.VARIANTS["simclr"]
+    assert seen["train"]["simclr, batch 32"] == {"batch_size": 32}
 
 
 def _fake_run_metrics(common) -> dict:
