@@ -48,6 +48,7 @@ fewer negatives a step (62 in a batch of 32 against 510), so does it gain as muc
 from __future__ import annotations
 
 from common import compare_methods
+from glyph_methods import VARIANTS as GLYPH_VARIANTS
 from glyph_methods import glyph_config
 
 # OBoW's head until 2026-11-27: the two variants run with it, before its defaults changed
@@ -92,7 +93,7 @@ for best, batch in SMALL_BATCH.items():
     VARIANTS[f"{best}, batch {batch}"] = VARIANTS[best]
     TRAIN[f"{best}, batch {batch}"] = {**TRAIN.get(best, {}), "batch_size": batch}
 # SimCLR as glyph_bn_heads.py runs it, at 256 and at OBoW's small batch
-VARIANTS["simclr"] = {"name": "simclr", "head_norm": "batch", "temperature": 0.2}
+VARIANTS["simclr"] = {**GLYPH_VARIANTS["simclr"], "head_norm": "batch"}
 VARIANTS[f"simclr, batch {FAMILY_BATCH['obow']}"] = VARIANTS["simclr"]
 TRAIN[f"simclr, batch {FAMILY_BATCH['obow']}"] = {"batch_size": FAMILY_BATCH["obow"]}
 
