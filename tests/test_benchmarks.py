@@ -89,7 +89,7 @@ def test_glyph_equal_time_redoes_named_variants_with_fresh_steps(tmp_path, monke
     module = _bench_module("glyph_equal_time")
     measure = module.measure
     monkeypatch.setattr(module, "RESULTS", tmp_path)
-    monkeypatch.setattr(module, "measure", lambda v, n: 1.0 + 0.5 * n)  # 0.5 s a step
+    monkeypatch.setattr(module, "measure", lambda m, t: 1.0 + 0.5 * t["steps"])  # 0.5 s a step
     assert module.steps_for_run(["--smoke"])["obow"] == {"steps": 2}
     fresh = module.steps_for_run([])  # no results file: every variant calibrated
     assert fresh["simclr"] == {"steps": 240} and set(fresh) == set(module.VARIANTS)
@@ -117,8 +117,37 @@ def test_glyph_equal_time_redoes_named_variants_with_fresh_steps(tmp_path, monke
         return run
 
     monkeypatch.setattr(module, "pretrain", fake_pretrain)
-    assert measure("dino", 3) == 2.5
+    assert measure(module.VARIANTS["dino"], module.settings("dino", 3)) == 2.5
     assert seen[0]["lr"] == 0.0005 and seen[0]["weight_decay"] == 0.04 and seen[0]["steps"] == 3
+
+
+def test_glyph_equal_time_batch_times_each_small_batch_against_its_batch_256(tmp_path, monkeypatch):
+    module = _bench_module("glyph_equal_time_batch")
+    equal_time = sys.modules["glyph_equal_time"]
+    small = _bench_module("glyph_small_batch")
+    pairs = {"simclr": "simclr, batch 32", "dino": "dino, batch 16", "obow": "obow, batch 32"}
+    assert list(module.VARIANTS) == [v for pair in pairs.items() for v in pair]
+    for method, variant in pairs.items():  # the equal-time setting at 256, and only the batch
+        assert module.VARIANTS[method] == module.VARIANTS[variant] == equal_time.VARIANTS[method]
+        assert module.VARIANTS[variant] == small.VARIANTS[variant]  # as on equal epochs
+        assert module.OWN.get(method, {}) == equal_time.OWN_TRAIN.get(method, {})
+        assert module.OWN[variant] == small.TRAIN[variant]
+    timed = []
+
+    def measure(method: dict, train: dict) -> float:  # steps take time in proportion to batch
+        timed.append((train.get("batch_size", 256), train["steps"]))
+        return 1.0 + train["steps"] * train.get("batch_size", 256) / 512
+
+    monkeypatch.setattr(equal_time, "RESULTS", tmp_path)
+    monkeypatch.setattr(equal_time, "measure", measure)
+    steps = equal_time.steps_for_run([], module.NAME, module.VARIANTS, module.OWN)
+    # the same samples in each calibration run: 8 and 16 times the steps at 32 and 16
+    assert sorted(set(timed)) == [(16, 64), (16, 224), (32, 32), (32, 112), (256, 4), (256, 14)]
+    assert steps["simclr"] == {"steps": 240} and steps["simclr, batch 32"]["steps"] == 1920
+    assert steps["dino, batch 16"] == {"steps": 3840, **small.TRAIN["dino, batch 16"]}
+    assert steps["dino"] == {"steps": 240, "lr": 0.0005, "weight_decay": 0.04}
+    smoke = equal_time.steps_for_run(["--smoke"], module.NAME, module.VARIANTS, module.OWN)
+    assert smoke["obow, batch 32"] == {"steps": 2, "batch_size": 32}
 
 
 def test_glyph_resnet_swaps_only_the_encoder_for_the_residual_one(monkeypatch):
