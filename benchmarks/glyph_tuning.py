@@ -41,6 +41,10 @@ paper's lr and weight decay, OBoW with the reference head.
 Later: the control for those two, SimCLR (glyph_bn_heads.py's: BatchNorm head, temperature
 0.2) at batch 256 and at OBoW's 32: the small batch gives SimCLR 8 times the steps too, but
 fewer negatives a step (62 in a batch of 32 against 510), so does it gain as much?
+Later: GEDI's clustering objective alone (``gen_weight: 0``, no energy term and no SGLD;
+gedi_energy_glyphs.py's ``gedi_no_energy``, with its default head as there; the closest GEDI
+has come to raw pixels on the test splits) at batch 256 and at OBoW's 32: do more steps lift
+it as they lift the others?
 
     python benchmarks/glyph_tuning.py [--seeds 0 1 2] [--epochs 100] [--smoke]
 """
@@ -48,6 +52,7 @@ fewer negatives a step (62 in a batch of 32 against 510), so does it gain as muc
 from __future__ import annotations
 
 from common import compare_methods
+from gedi_energy_glyphs import VARIANTS as GEDI_VARIANTS
 from glyph_methods import VARIANTS as GLYPH_VARIANTS
 from glyph_methods import glyph_config
 
@@ -96,6 +101,10 @@ for best, batch in SMALL_BATCH.items():
 VARIANTS["simclr"] = {**GLYPH_VARIANTS["simclr"], "head_norm": "batch"}
 VARIANTS[f"simclr, batch {FAMILY_BATCH['obow']}"] = VARIANTS["simclr"]
 TRAIN[f"simclr, batch {FAMILY_BATCH['obow']}"] = {"batch_size": FAMILY_BATCH["obow"]}
+# GEDI without its energy term, as gedi_energy_glyphs.py runs it, at 256 and at OBoW's batch
+VARIANTS["gedi, no energy"] = GEDI_VARIANTS["gedi_no_energy"]
+VARIANTS[f"gedi, no energy, batch {FAMILY_BATCH['obow']}"] = VARIANTS["gedi, no energy"]
+TRAIN[f"gedi, no energy, batch {FAMILY_BATCH['obow']}"] = {"batch_size": FAMILY_BATCH["obow"]}
 
 if __name__ == "__main__":
     base = glyph_config()

@@ -219,6 +219,12 @@ def test_glyph_tuning_tries_dino_and_obow_at_the_resnets_small_batches_on_cnn2d(
     simclr = _bench_module("glyph_bn_heads").VARIANTS["simclr"]
     assert module.VARIANTS["simclr"] == module.VARIANTS["simclr, batch 32"] == simclr
     assert "simclr" not in module.TRAIN and module.TRAIN["simclr, batch 32"] == {"batch_size": 32}
+    # GEDI's clustering objective alone, as gedi_energy_glyphs.py runs it, at 256 and at 32
+    no_energy = _bench_module("gedi_energy_glyphs").VARIANTS["gedi_no_energy"]
+    assert no_energy["gen_weight"] == 0
+    assert module.VARIANTS["gedi, no energy"] == module.VARIANTS["gedi, no energy, batch 32"]
+    assert module.VARIANTS["gedi, no energy"] == no_energy and "gedi, no energy" not in module.TRAIN
+    assert module.TRAIN["gedi, no energy, batch 32"] == {"batch_size": 32}
 
 
 def test_glyph_small_batch_runs_each_best_cnn2d_setting_at_its_small_batch(monkeypatch):
