@@ -1,7 +1,7 @@
 """DINO and OBoW at their small batches under the same wall-clock budget, against batch 256.
 
 On equal epochs DINO at batch 16 and OBoW at batch 32 beat their batch-256 selves on every
-test split (glyph_small_batch.py): 16 and 8 times the steps. A smaller batch also steps
+test split (glyph_small_batch.py): 16 and 8 times the steps. A smaller batch may also step
 less efficiently on a CPU, so is the gain still there when each gets the same time? This
 runs glyph_equal_time.py's protocol (BUDGET_SECONDS of training steps, calibrated on this
 machine; a small batch is timed over proportionally more calibration steps) for DINO,
