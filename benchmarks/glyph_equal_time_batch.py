@@ -31,7 +31,6 @@ for method, small in SMALL_AS.items():
     VARIANTS[method] = VARIANTS[small] = EQUAL_TIME[method]
     OWN[method] = OWN_TRAIN.get(method, {})
     OWN[small] = {**OWN[method], "batch_size": SMALL[small]["batch_size"]}
-OWN = {variant: own for variant, own in OWN.items() if own}
 
 if __name__ == "__main__":
     train = steps_for_run(sys.argv[1:], NAME, VARIANTS, OWN)

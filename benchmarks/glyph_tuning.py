@@ -94,17 +94,22 @@ TRAIN[f"{PAPER_DINO}, 10 warm-up epochs"] = {**TRAIN[PAPER_DINO], "warmup_epochs
 # from here: it imports this module, so this one cannot import it)
 FAMILY_BATCH = {"dino": 16, "obow": 32}
 SMALL_BATCH = {PAPER_DINO: FAMILY_BATCH["dino"], "obow, reference head": FAMILY_BATCH["obow"]}
-for best, batch in SMALL_BATCH.items():
+
+
+def add_small_batch(best: str, batch: int) -> None:
+    """Variant `best` again at `batch`, with its own training settings otherwise."""
     VARIANTS[f"{best}, batch {batch}"] = VARIANTS[best]
     TRAIN[f"{best}, batch {batch}"] = {**TRAIN.get(best, {}), "batch_size": batch}
+
+
+for best, batch in SMALL_BATCH.items():
+    add_small_batch(best, batch)
 # SimCLR as glyph_bn_heads.py runs it, at 256 and at OBoW's small batch
 VARIANTS["simclr"] = {**GLYPH_VARIANTS["simclr"], "head_norm": "batch"}
-VARIANTS[f"simclr, batch {FAMILY_BATCH['obow']}"] = VARIANTS["simclr"]
-TRAIN[f"simclr, batch {FAMILY_BATCH['obow']}"] = {"batch_size": FAMILY_BATCH["obow"]}
+add_small_batch("simclr", FAMILY_BATCH["obow"])
 # GEDI without its energy term, as gedi_energy_glyphs.py runs it, at 256 and at OBoW's batch
 VARIANTS["gedi, no energy"] = GEDI_VARIANTS["gedi_no_energy"]
-VARIANTS[f"gedi, no energy, batch {FAMILY_BATCH['obow']}"] = VARIANTS["gedi, no energy"]
-TRAIN[f"gedi, no energy, batch {FAMILY_BATCH['obow']}"] = {"batch_size": FAMILY_BATCH["obow"]}
+add_small_batch("gedi, no energy", FAMILY_BATCH["obow"])
 
 if __name__ == "__main__":
     base = glyph_config()
