@@ -45,6 +45,13 @@ Later: GEDI's clustering objective alone (``gen_weight: 0``, no energy term and 
 gedi_energy_glyphs.py's ``gedi_no_energy``, with its default head as there; the closest GEDI
 has come to raw pixels on the test splits) at batch 256 and at OBoW's 32: do more steps lift
 it as they lift the others?
+Later: GEDI with 512 clusters (8 times the default 64, about 8 to a character), with and
+without its energy term, against the same at 64 ("gedi, no energy" above; with the energy
+term, the test splits' glyph_methods.py rows). With 64 clusters for 62 characters in a dozen
+typefaces, uniformity forces the assignments to split the glyphs into a few dozen groups that
+need not follow the characters, and the encoder learns to forget all else (RankMe 5-7 on
+validation). Over-clustering, as SwAV's 3000 prototypes for ImageNet's 1000 classes, asks the
+encoder to keep more apart.
 
     python benchmarks/glyph_tuning.py [--seeds 0 1 2] [--epochs 100] [--smoke]
 """
@@ -116,3 +123,6 @@ if __name__ == "__main__":
     base["data"]["validation"] = True
     smoke = {"name": "glyphs", "charset": "digits", "validation": True}
     compare_methods("glyph_tuning", VARIANTS, __doc__, base=base, smoke_data=smoke, train=TRAIN)
+# GEDI over-clustered: 512 clusters, with and without its energy term
+VARIANTS["gedi, no energy, 512 clusters"] = {**VARIANTS["gedi, no energy"], "clusters": 512}
+VARIANTS["gedi, 512 clusters"] = {"name": "gedi", "clusters": 512}

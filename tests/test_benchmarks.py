@@ -225,6 +225,10 @@ def test_glyph_tuning_tries_dino_and_obow_at_the_resnets_small_batches_on_cnn2d(
     assert module.VARIANTS["gedi, no energy"] == module.VARIANTS["gedi, no energy, batch 32"]
     assert module.VARIANTS["gedi, no energy"] == no_energy and "gedi, no energy" not in module.TRAIN
     assert module.TRAIN["gedi, no energy, batch 32"] == {"batch_size": 32}
+    # and over-clustered, with and without the energy term, at the protocol's batch
+    assert module.VARIANTS["gedi, no energy, 512 clusters"] == {**no_energy, "clusters": 512}
+    assert module.VARIANTS["gedi, 512 clusters"] == {"name": "gedi", "clusters": 512}
+    assert not {"gedi, no energy, 512 clusters", "gedi, 512 clusters"} & set(module.TRAIN)
 
 
 def test_glyph_small_batch_runs_each_best_cnn2d_setting_at_its_small_batch(monkeypatch):
