@@ -117,12 +117,12 @@ add_small_batch("simclr", FAMILY_BATCH["obow"])
 # GEDI without its energy term, as gedi_energy_glyphs.py runs it, at 256 and at OBoW's batch
 VARIANTS["gedi, no energy"] = GEDI_VARIANTS["gedi_no_energy"]
 add_small_batch("gedi, no energy", FAMILY_BATCH["obow"])
+# GEDI over-clustered: 512 clusters, with and without its energy term
+VARIANTS["gedi, no energy, 512 clusters"] = {**VARIANTS["gedi, no energy"], "clusters": 512}
+VARIANTS["gedi, 512 clusters"] = {"name": "gedi", "clusters": 512}
 
 if __name__ == "__main__":
     base = glyph_config()
     base["data"]["validation"] = True
     smoke = {"name": "glyphs", "charset": "digits", "validation": True}
     compare_methods("glyph_tuning", VARIANTS, __doc__, base=base, smoke_data=smoke, train=TRAIN)
-# GEDI over-clustered: 512 clusters, with and without its energy term
-VARIANTS["gedi, no energy, 512 clusters"] = {**VARIANTS["gedi, no energy"], "clusters": 512}
-VARIANTS["gedi, 512 clusters"] = {"name": "gedi", "clusters": 512}
