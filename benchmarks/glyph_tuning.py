@@ -52,6 +52,11 @@ typefaces, uniformity forces the assignments to split the glyphs into a few doze
 need not follow the characters, and the encoder learns to forget all else (RankMe 5-7 on
 validation). Over-clustering, as SwAV's 3000 prototypes for ImageNet's 1000 classes, asks the
 encoder to keep more apart.
+Later: GEDI with cosine logits (``cosine: true``: an L2-normalised projection scored against
+L2-normalised prototypes, as in SwAV), with and without its energy term, against the same
+with the paper's free logits. Free logits grow until the assignments are one-hot and the
+encoder stops learning; cosines in [-1, 1] at temperature 0.1 keep them soft, and keep the
+energy bounded too.
 
     python benchmarks/glyph_tuning.py [--seeds 0 1 2] [--epochs 100] [--smoke]
 """
@@ -120,6 +125,9 @@ add_small_batch("gedi, no energy", FAMILY_BATCH["obow"])
 # GEDI over-clustered: 512 clusters, with and without its energy term
 VARIANTS["gedi, no energy, 512 clusters"] = {**VARIANTS["gedi, no energy"], "clusters": 512}
 VARIANTS["gedi, 512 clusters"] = {"name": "gedi", "clusters": 512}
+# GEDI with cosine logits (prototypes on the unit sphere), with and without its energy term
+VARIANTS["gedi, no energy, cosine"] = {**VARIANTS["gedi, no energy"], "cosine": True}
+VARIANTS["gedi, cosine"] = {"name": "gedi", "cosine": True}
 
 if __name__ == "__main__":
     base = glyph_config()

@@ -228,7 +228,10 @@ def test_glyph_tuning_tries_dino_and_obow_at_the_resnets_small_batches_on_cnn2d(
     # and over-clustered, with and without the energy term, at the protocol's batch
     assert module.VARIANTS["gedi, no energy, 512 clusters"] == {**no_energy, "clusters": 512}
     assert module.VARIANTS["gedi, 512 clusters"] == {"name": "gedi", "clusters": 512}
-    assert not {"gedi, no energy, 512 clusters", "gedi, 512 clusters"} & set(module.TRAIN)
+    assert module.VARIANTS["gedi, no energy, cosine"] == {**no_energy, "cosine": True}
+    assert module.VARIANTS["gedi, cosine"] == {"name": "gedi", "cosine": True}
+    gedi = {v for v in module.VARIANTS if v.endswith(("512 clusters", "cosine"))}
+    assert len(gedi) == 4 and not gedi & set(module.TRAIN)  # the protocol's training
 
 
 def test_glyph_small_batch_runs_each_best_cnn2d_setting_at_its_small_batch(monkeypatch):

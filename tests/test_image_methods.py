@@ -1,6 +1,7 @@
 """OBoW (bag-of-words targets), GroCo (learning by sorting) and GEDI (clustering + energy)."""
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -141,6 +142,29 @@ def test_gedi_langevin_lowers_the_energy_and_stays_in_the_data_range():
     assert not any(p.grad is not None for p in method.parameters())  # weights untouched
 
 
+def test_gedi_cosine_logits_and_energy_stay_bounded_however_large_the_weights():
+    torch.manual_seed(0)
+    method = GEDI(MLP((2,), width=16, depth=1, embed_dim=8), clusters=4, cosine=True, proj_dim=6)
+    assert method.prototypes.weight.shape == (4, 6)
+    x = torch.randn(50, 2) * 100
+    with torch.no_grad():
+        for p in method.parameters():
+            p.mul_(50.0)  # free logits would grow with the weights
+        logits = method.logits(x)
+        energy = method.energy(x)
+    assert logits.shape == (50, 4) and logits.abs().max() <= 1 + 1e-5
+    bound = 1 / method.temperature + math.log(4)  # |E| <= 1 / T + log(clusters)
+    assert energy.abs().max() <= bound and energy.std() > 0
+    free = GEDI(MLP((2,), width=16, depth=1, embed_dim=8), clusters=4)
+    with torch.no_grad():
+        for p in free.parameters():
+            p.mul_(50.0)
+        assert free.logits(x).abs().max() > 1e3  # the default's logits are unbounded
+    method.prepare(x, 0)
+    out = method({"views": [x, x + 0.1]})
+    assert torch.isfinite(out["loss"]) and out["loss"].requires_grad
+
+
 def toy(name, **method):
     return {
         "data": {"name": name, "num_samples": 800},
@@ -218,6 +242,8 @@ def test_bad_options_are_named():
         GroCo(images, steepness=0)
     with pytest.raises(ConfigError, match="method.reinit"):
         GEDI(images, reinit=1.5)
+    with pytest.raises(ConfigError, match="method.proj_dim"):
+        GEDI(images, cosine=True, proj_dim=0)
     groco = GroCo(MLP((10,), width=8, depth=1, embed_dim=8), negatives=10)
     x = torch.randn(4, 10)
     with pytest.raises(ConfigError, match="raise train.batch_size"):

@@ -11,6 +11,11 @@ dynamics (SGLD) from a persistent replay buffer, plus a small penalty on squared
 that keeps them bounded. The energy scores out-of-distribution
 inputs and the sampler generates; ``discotok evaluate`` reports both for a GEDI run.
 
+``cosine=True`` (ours, not the paper's): the logits are cosine similarities between the
+L2-normalised projection (``proj_dim``) and ``clusters`` L2-normalised prototypes, as in
+SwAV's head, so they stay in [-1, 1] and the assignments cannot harden without bound; the
+energy is then the free energy of the assignment itself, -logsumexp(logits / temperature).
+
 Decided here: the energy passes run with BatchNorm in eval mode (running statistics from the
 data views, not updated by samples), so data and samples are scored by the same function and
 samples never leak into the normalisation; SGLD starts from uniform noise in the training
@@ -69,6 +74,8 @@ class GEDI(SSLMethod):
         buffer_size: int = 2048,
         reinit: float = 0.05,
         head_norm: str = "none",
+        cosine: bool = False,
+        proj_dim: int = 128,
         seed: int = 0,
     ) -> None:
         super().__init__(encoder)
@@ -83,7 +90,12 @@ class GEDI(SSLMethod):
         check_range("method.sgld_batch", sgld_batch, 1)
         check_range("method.buffer_size", buffer_size, 1)
         check_range("method.reinit", reinit, 0, 1)
-        self.projector = ProjectionHead(encoder.embed_dim, proj_hidden, clusters, head_norm)
+        check_range("method.proj_dim", proj_dim, 1)
+        self.cosine = cosine
+        out_dim = proj_dim if cosine else clusters
+        self.projector = ProjectionHead(encoder.embed_dim, proj_hidden, out_dim, head_norm)
+        if cosine:
+            self.prototypes = nn.Linear(proj_dim, clusters, bias=False)
         self.temperature, self.beta = temperature, beta
         self.gen_weight, self.energy_reg = gen_weight, energy_reg
         self.sgld_steps, self.sgld_step_size, self.sgld_noise = (
@@ -111,11 +123,16 @@ class GEDI(SSLMethod):
         return self.low + u * (self.high - self.low)
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
-        return self.projector(self.encoder(x))
+        z = self.projector(self.encoder(x))
+        if not self.cosine:
+            return z
+        return F.linear(F.normalize(z, dim=1), F.normalize(self.prototypes.weight, dim=1))
 
     def energy(self, x: torch.Tensor) -> torch.Tensor:
-        """E(x) = -logsumexp of the cluster logits: low on data the model has learnt."""
-        return -torch.logsumexp(self.logits(x), dim=1)
+        """E(x) = -logsumexp of the cluster logits (of logits / temperature for cosine
+        logits): low on data the model has learnt."""
+        logits = self.logits(x)
+        return -torch.logsumexp(logits / self.temperature if self.cosine else logits, dim=1)
 
     def langevin(self, x: torch.Tensor, steps: int) -> torch.Tensor:
         """`steps` SGLD steps downhill in energy from `x` (model weights untouched)."""
