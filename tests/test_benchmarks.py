@@ -232,6 +232,9 @@ def test_glyph_tuning_tries_dino_and_obow_at_the_resnets_small_batches_on_cnn2d(
     assert module.VARIANTS["gedi, cosine"] == {"name": "gedi", "cosine": True}
     gedi = {v for v in module.VARIANTS if v.endswith(("512 clusters", "cosine"))}
     assert len(gedi) == 4 and not gedi & set(module.TRAIN)  # the protocol's training
+    assert module.VARIANTS["gedi, no energy, BN head"] == {**no_energy, "head_norm": "batch"}
+    assert module.VARIANTS["gedi, no energy, lr 0.001"] == no_energy
+    assert module.TRAIN["gedi, no energy, lr 0.001"] == {"lr": 0.001}
 
 
 def test_glyph_small_batch_runs_each_best_cnn2d_setting_at_its_small_batch(monkeypatch):
