@@ -235,6 +235,11 @@ def test_glyph_tuning_tries_dino_and_obow_at_the_resnets_small_batches_on_cnn2d(
     assert module.VARIANTS["gedi, no energy, BN head"] == {**no_energy, "head_norm": "batch"}
     assert module.VARIANTS["gedi, no energy, lr 0.001"] == no_energy
     assert module.TRAIN["gedi, no energy, lr 0.001"] == {"lr": 0.001}
+    beta = module.VARIANTS["gedi, no energy, beta 0.1"]
+    assert beta == {**no_energy, "beta": 0.1}
+    assert module.VARIANTS["gedi, no energy, beta 0.1, lr 0.001"] == beta
+    assert module.TRAIN["gedi, no energy, beta 0.1, lr 0.001"] == {"lr": 0.001}
+    assert "gedi, no energy, beta 0.1" not in module.TRAIN
 
 
 def test_glyph_small_batch_runs_each_best_cnn2d_setting_at_its_small_batch(monkeypatch):
