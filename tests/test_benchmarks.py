@@ -402,6 +402,15 @@ def test_glyph_baselines_variants_build_on_glyphs():
     assert variants["cmim"] == {"name": "cmim"}  # cMIM at its defaults
 
 
+def test_gedi_tuned_glyphs_runs_the_validated_setting_with_and_without_the_energy_term():
+    module = _bench_module("gedi_tuned_glyphs")
+    chosen = module.VARIANTS[module.CHOSEN]
+    no_energy = _bench_module("gedi_energy_glyphs").VARIANTS["gedi_no_energy"]
+    assert chosen == {**no_energy, "beta": 0.1}  # tried in glyph_tuning.py, as it ran there
+    assert module.VARIANTS["gedi, beta 0.1, lr 0.001"] == {**chosen, "gen_weight": 1.0}
+    assert module.TRAIN == {name: {"lr": 0.001} for name in module.VARIANTS}
+
+
 def test_gedi_energy_glyphs_variants_weaken_only_the_energy_term():
     from discotok.encoders.cnn2d import CNN2d
     from discotok.registry import METHODS
