@@ -24,6 +24,7 @@ PACKAGES = (
     "espeakng-loader",
     "soundfile",
     "mne",
+    "vector-quantize-pytorch",
 )
 
 
