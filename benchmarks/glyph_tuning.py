@@ -54,9 +54,9 @@ validation). Over-clustering, as SwAV's 3000 prototypes for ImageNet's 1000 clas
 encoder to keep more apart.
 Later: GEDI with cosine logits (``cosine: true``: an L2-normalised projection scored against
 L2-normalised prototypes, as in SwAV), with and without its energy term, against the same
-with the paper's free logits. Free logits grow until the assignments are one-hot and the
-encoder stops learning; cosines in [-1, 1] at temperature 0.1 keep them soft, and keep the
-energy bounded too.
+with the paper's free logits. The hypothesis: free logits grow until the assignments are
+one-hot and the encoder stops learning, where cosines in [-1, 1] at temperature 0.1 keep them
+soft and the energy bounded (it did not hold: cosine logits did worse, README).
 Later: GEDI's clustering objective alone with a BatchNorm head (``head_norm: batch``, which
 lifted SwAV by 14 linear points on the test splits; "gedi, beta 1" above had it with the
 energy term), and at lr 0.001 (a quarter of the protocol's step, which lifted GroCo): each
