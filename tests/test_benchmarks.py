@@ -411,6 +411,17 @@ def test_gedi_tuned_glyphs_runs_the_validated_setting_with_and_without_the_energ
     assert module.TRAIN == {name: {"lr": 0.001} for name in module.VARIANTS}
 
 
+def test_gedi_assignments_runs_the_chosen_setting_and_a_tenth_of_the_temperature():
+    module = _bench_module("gedi_assignments")
+    tuned = _bench_module("gedi_tuned_glyphs").VARIANTS
+    assert {n: module.VARIANTS[n] for n in tuned} == tuned  # as on the test splits
+    no_energy = _bench_module("gedi_energy_glyphs").VARIANTS["gedi_no_energy"]
+    sharp = module.VARIANTS["gedi, no energy, temperature 0.01, lr 0.001"]
+    assert sharp == {**no_energy, "temperature": 0.01}  # beta 1, the default
+    assert module.VARIANTS["gedi, temperature 0.01, lr 0.001"] == {**sharp, "gen_weight": 1.0}
+    assert module.TRAIN == {name: {"lr": 0.001} for name in module.VARIANTS}
+
+
 def test_gedi_energy_glyphs_variants_weaken_only_the_energy_term():
     from discotok.encoders.cnn2d import CNN2d
     from discotok.registry import METHODS

@@ -165,6 +165,19 @@ def test_gedi_cosine_logits_and_energy_stay_bounded_however_large_the_weights():
     assert torch.isfinite(out["loss"]) and out["loss"].requires_grad
 
 
+def test_gedi_assignment_entropy_spans_uniform_to_one_hot():
+    method = GEDI(MLP((2,), width=16, depth=1, embed_dim=8), clusters=4)
+    x = torch.randn(30, 2)
+    last = method.projector[-1]
+    with torch.no_grad():
+        last.weight.zero_()
+        last.bias.zero_()  # the same logits for every cluster: the uniform assignment
+        assert torch.allclose(method.assignment_entropy(x), torch.full((30,), math.log(4)))
+        last.bias[2] = 5.0  # one cluster 50 ahead at T = 0.1: a one-hot assignment
+        entropy = method.assignment_entropy(x)
+    assert entropy.max() < 1e-6 and (method.logits(x).argmax(1) == 2).all()
+
+
 def toy(name, **method):
     return {
         "data": {"name": name, "num_samples": 800},
@@ -198,6 +211,7 @@ def test_gedi_energy_tells_data_from_noise_and_the_report_shows_samples(tmp_path
     found = metrics["method_metrics"]
     assert found["ood_auroc_noise"] > 0.75, found  # 3 epochs: already far above chance
     assert 0 <= found["ood_auroc_shuffled"] <= 1 and 1 <= found["clusters_used"] <= 10
+    assert 0 <= found["assignment_entropy"] <= math.log(10) + 1e-5
     assert json.loads((run / "metrics.json").read_text())["method_metrics"] == found
     assert np.load(run / "samples.npy").shape == (64, 1, 8, 8)
     report = (run / "report.md").read_text()

@@ -174,10 +174,18 @@ class GEDI(SSLMethod):
             out["energy_gap"] = generative.detach()
         return {"loss": loss, **out}
 
+    def assignment_entropy(self, x: torch.Tensor) -> torch.Tensor:
+        """Entropy (nats) of each input's cluster assignment softmax(logits / T): log
+        `clusters` when the assignment is uniform, 0 when it is one-hot."""
+        p = F.softmax(self.logits(x) / self.temperature, dim=1)
+        return -(p * p.clamp_min(1e-12).log()).sum(1)
+
     def evaluate_method(self, data: Dataset, run_dir: Path, seed: int) -> dict[str, Any]:
         """OOD AUROC of the energy (test data vs uniform noise, for inputs of more than 16
         values vs pixel-shuffled test data, and vs the dataset's unseen classes ``x_ood``
-        when it has them), cluster NMI of the argmax assignment, and 64 samples from 200
+        when it has them), cluster NMI of the argmax assignment, the mean assignment entropy
+        on test data (near log `clusters`: every input gets nearly the uniform assignment,
+        and the clustering objective sits at its trivial point), and 64 samples from 200
         SGLD steps."""
         from sklearn.metrics import normalized_mutual_info_score, roc_auc_score
 
@@ -197,6 +205,7 @@ class GEDI(SSLMethod):
             if data.x_ood is not None:  # classes the data never holds (unseen characters)
                 scores["unseen_classes"] = -self.energy(torch.from_numpy(data.x_ood)).numpy()
             assign = self.logits(x).argmax(1).numpy()
+            entropy = float(self.assignment_entropy(x).mean())
         out: dict[str, Any] = {}
         names = ["noise", "shuffled"] if flat.shape[1] > 16 else ["noise"]
         for name in names + (["unseen_classes"] if "unseen_classes" in scores else []):
@@ -207,6 +216,7 @@ class GEDI(SSLMethod):
         if data.y_test is not None:
             out["cluster_nmi"] = float(normalized_mutual_info_score(data.y_test[: len(x)], assign))
         out["clusters_used"] = int(len(np.unique(assign)))
+        out["assignment_entropy"] = entropy
         samples = self.langevin(self._noise(64), 200).numpy()
         np.save(run_dir / "samples.npy", samples)
         if samples.ndim == 4 and samples.shape[1] in (1, 3):
