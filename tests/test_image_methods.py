@@ -9,6 +9,7 @@ import torch
 from conftest import resumes_identically, tiny, two_processes_equal_one
 
 from discotok import embed, evaluate
+from discotok.cli import main
 from discotok.encoders.cnn2d import CNN2d
 from discotok.encoders.mlp import MLP
 from discotok.errors import ConfigError
@@ -178,6 +179,26 @@ def test_gedi_assignment_entropy_spans_uniform_to_one_hot():
     assert entropy.max() < 1e-6 and (method.logits(x).argmax(1) == 2).all()
 
 
+def test_gedi_warns_when_every_assignment_is_nearly_uniform(tmp_path):
+    data = DATASETS.build({"name": "moons", "num_samples": 200, "seed": 0})
+    method = GEDI(MLP((2,), width=16, depth=1, embed_dim=8), clusters=4, gen_weight=0.0)
+    last = method.projector[-1]
+    with torch.no_grad():
+        last.bias[1] = 5.0  # every input sharply in cluster 1: low entropy, no warning
+    assert "warnings" not in method.evaluate_method(data, tmp_path, 0)
+    with torch.no_grad():
+        last.weight.zero_()
+        last.bias.zero_()  # the same logit for every cluster: the trivial point
+    found = method.evaluate_method(data, tmp_path, 0)
+    assert found["assignment_entropy"] == pytest.approx(math.log(4))
+    assert found["warnings"] == [
+        "GEDI's cluster assignments are nearly uniform (mean entropy 1.39 of log 4 = 1.39 "
+        "nats): its clustering objective sits at its trivial point and trains the encoder "
+        "little. A lower method.temperature starts the assignments sharper (docs/methods.md, "
+        "GEDI)."
+    ]
+
+
 def toy(name, **method):
     return {
         "data": {"name": name, "num_samples": 800},
@@ -201,7 +222,7 @@ def test_gedi_separates_the_two_moons(tmp_path):
 
 
 @pytest.mark.slow
-def test_gedi_energy_tells_data_from_noise_and_the_report_shows_samples(tmp_path):
+def test_gedi_energy_tells_data_from_noise_and_the_report_shows_samples(tmp_path, capsys):
     cfg = image_config({"name": "gedi", "clusters": 10, "sgld_steps": 5, "buffer_size": 256})
     cfg["train"]["epochs"] = 3
     cfg["evaluate"]["evaluators"] = ["linear"]
@@ -217,6 +238,19 @@ def test_gedi_energy_tells_data_from_noise_and_the_report_shows_samples(tmp_path
     report = (run / "report.md").read_text()
     assert "![samples.png](samples.png)" in report and "ood_auroc_noise" in report
     assert (run / "samples.png").stat().st_size > 0
+    # a cluster head with the same logit for every cluster: `evaluate` prints the method's
+    # warning and the report shows it, apart from the metric list
+    checkpoint = run / "checkpoints" / "last.pt"
+    state = torch.load(checkpoint, weights_only=False)
+    for name in ("projector.3.weight", "projector.3.bias"):
+        state["model"][name].zero_()
+    torch.save(state, checkpoint)
+    capsys.readouterr()
+    assert main(["evaluate", "--run", str(run)]) == 0
+    assert "warning: GEDI's cluster assignments are nearly uniform" in capsys.readouterr().out
+    report = (run / "report.md").read_text()
+    assert "- **warning: GEDI's cluster assignments are nearly uniform" in report
+    assert "- warnings:" not in report
 
 
 @pytest.mark.slow

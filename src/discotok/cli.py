@@ -85,12 +85,11 @@ def cmd_tokenize(args: argparse.Namespace) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
     from discotok.evaluation import evaluate
-    from discotok.report import collapse_warning, format_table
+    from discotok.report import format_table, print_warnings
 
     metrics = evaluate(args.run)
     print(format_table(metrics))
-    if metrics.get("collapsed"):
-        print(f"\nwarning: {collapse_warning(metrics)}")
+    print_warnings(metrics)
     print(f"\nreport: {args.run}/report.md")
 
 
@@ -158,7 +157,7 @@ def cmd_bench(args: argparse.Namespace) -> None:
 def cmd_demo(args: argparse.Namespace) -> None:
     from discotok.evaluation import evaluate
     from discotok.pipeline import embed, pretrain
-    from discotok.report import collapse_warning, format_table
+    from discotok.report import format_table, print_warnings
 
     cfg = _config(args)
     run_dir = Path(args.run_dir)
@@ -177,8 +176,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     metrics = evaluate(run_dir)
     print()
     print(format_table(metrics))
-    if metrics.get("collapsed"):
-        print(f"\nwarning: {collapse_warning(metrics)}")
+    print_warnings(metrics)
     trained = metrics.get("train", {})
     print(
         f"\npretraining {t1 - t0:.0f} s ({trained.get('steps', '?')} steps), "

@@ -209,8 +209,23 @@ def collapse_warning(metrics: dict[str, Any]) -> str:
     )
 
 
+def print_warnings(metrics: dict[str, Any]) -> None:
+    """Print the run's warnings (a collapsed embedding, the method's own) after its table."""
+    texts = [collapse_warning(metrics)] if metrics.get("collapsed") else []
+    for text in texts + method_warnings(metrics):
+        print(f"\nwarning: {text}")
+
+
+def method_warnings(metrics: dict[str, Any]) -> list[str]:
+    """The warnings a method's own evaluation gave (``evaluate_method``), if any."""
+    return list(metrics.get("method_metrics", {}).get("warnings", []))
+
+
 def _fmt(value: Any) -> str:
     return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+SHOWN_APART = ("figures", "warnings")  # method metrics the report shows in their own place
 
 
 def write_report(
@@ -239,11 +254,12 @@ def write_report(
     lines += [f"- data: {note}" for note in metrics.get("data_notes", [])]
     if metrics.get("collapsed"):
         lines.append(f"- **{collapse_warning(metrics)}**")
+    lines += [f"- **warning: {text}**" for text in method_warnings(metrics)]
     lines += ["", format_table(metrics, markdown=True), ""]
     extra = metrics.get("method_metrics", {})
     if extra:
         lines += [f"## What {metrics['method']} itself measures", ""]
-        lines += [f"- {k}: {_fmt(v)}" for k, v in extra.items() if k != "figures"]
+        lines += [f"- {k}: {_fmt(v)}" for k, v in extra.items() if k not in SHOWN_APART]
         lines += ["", *[f"![{name}]({name})" for name in extra.get("figures", [])], ""]
     if loss_png:
         lines += ["## Training loss", "", f"![loss]({loss_png.name})", ""]

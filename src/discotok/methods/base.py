@@ -69,8 +69,9 @@ class SSLMethod(nn.Module):
     def evaluate_method(self, data: Dataset, run_dir: Path, seed: int) -> dict[str, Any]:
         """Metrics only the trained method itself can give (GEDI: out-of-distribution AUROC
         of its energy, generated samples), merged into ``discotok evaluate``'s metrics under
-        ``method``. Figures it writes into `run_dir` are named in a ``figures`` list.
-        Default: none."""
+        ``method``. Figures it writes into `run_dir` are named in a ``figures`` list, and
+        sentences the user should read (the run is degenerate...) in a ``warnings`` list:
+        ``discotok evaluate`` prints them and the report shows them. Default: none."""
         return {}
 
     def pseudo_labels(

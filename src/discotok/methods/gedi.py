@@ -40,6 +40,9 @@ from discotok.methods.base import SSLMethod
 from discotok.methods.heads import ProjectionHead
 from discotok.registry import METHODS
 
+# mean assignment entropy, as a fraction of log(clusters), above which a run is warned about
+TRIVIAL_ENTROPY = 0.9
+
 
 @contextmanager
 def _frozen_statistics(module: nn.Module):  # noqa: ANN202
@@ -91,7 +94,7 @@ class GEDI(SSLMethod):
         check_range("method.buffer_size", buffer_size, 1)
         check_range("method.reinit", reinit, 0, 1)
         check_range("method.proj_dim", proj_dim, 1)
-        self.cosine = cosine
+        self.cosine, self.clusters = cosine, clusters
         out_dim = proj_dim if cosine else clusters
         self.projector = ProjectionHead(encoder.embed_dim, proj_hidden, out_dim, head_norm)
         if cosine:
@@ -217,6 +220,13 @@ class GEDI(SSLMethod):
             out["cluster_nmi"] = float(normalized_mutual_info_score(data.y_test[: len(x)], assign))
         out["clusters_used"] = int(len(np.unique(assign)))
         out["assignment_entropy"] = entropy
+        if entropy > TRIVIAL_ENTROPY * math.log(self.clusters):
+            out["warnings"] = [
+                f"GEDI's cluster assignments are nearly uniform (mean entropy {entropy:.2f} of "
+                f"log {self.clusters} = {math.log(self.clusters):.2f} nats): its clustering "
+                "objective sits at its trivial point and trains the encoder little. A lower "
+                "method.temperature starts the assignments sharper (docs/methods.md, GEDI)."
+            ]
         samples = self.langevin(self._noise(64), 200).numpy()
         np.save(run_dir / "samples.npy", samples)
         if samples.ndim == 4 and samples.shape[1] in (1, 3):
