@@ -3,9 +3,9 @@
 GEDI's discriminative loss (uniformity of the batch's mean assignment + invariance between
 the views' assignments, softmax(logits / T)) is also at a stationary point when every input
 gets the same, uniform assignment: uniformity is then zero and invariance log(clusters),
-its maximum along agreeing views, where its gradient vanishes. The paper counts on the
-energy term to keep the representation from collapsing there. This measures how far the
-runs are from that point: the mean entropy of the held-out glyphs' assignments
+its maximum along agreeing views, where its gradient vanishes (the paper's abstract says
+its full objective, energy term included, penalizes the main failure modes). This measures
+how far the runs are from that point: the mean entropy of the held-out glyphs' assignments
 (``method_assignment_entropy``; log 64 = 4.159 nats is the uniform assignment), on the
 validation splits of glyph_tuning.py (same config, seeds and probes), for the setting
 chosen there and the full method at the same beta and lr, and for both at a tenth of the
