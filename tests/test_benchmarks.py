@@ -408,6 +408,7 @@ def test_gedi_tuned_glyphs_runs_the_validated_setting_with_and_without_the_energ
     no_energy = _bench_module("gedi_energy_glyphs").VARIANTS["gedi_no_energy"]
     assert chosen == {**no_energy, "beta": 0.1}  # tried in glyph_tuning.py, as it ran there
     assert module.VARIANTS["gedi, beta 0.1, lr 0.001"] == {**chosen, "gen_weight": 1.0}
+    assert module.VARIANTS[module.SHARP] == {**no_energy, "temperature": 0.01}
     assert module.TRAIN == {name: {"lr": 0.001} for name in module.VARIANTS}
 
 
