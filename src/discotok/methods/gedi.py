@@ -180,8 +180,7 @@ class GEDI(SSLMethod):
     def assignment_entropy(self, x: torch.Tensor) -> torch.Tensor:
         """Entropy (nats) of each input's cluster assignment softmax(logits / T): log
         `clusters` when the assignment is uniform, 0 when it is one-hot."""
-        p = F.softmax(self.logits(x) / self.temperature, dim=1)
-        return -(p * p.clamp_min(1e-12).log()).sum(1)
+        return _entropy(self.logits(x) / self.temperature)
 
     def evaluate_method(self, data: Dataset, run_dir: Path, seed: int) -> dict[str, Any]:
         """OOD AUROC of the energy (test data vs uniform noise, for inputs of more than 16
@@ -207,8 +206,9 @@ class GEDI(SSLMethod):
             }
             if data.x_ood is not None:  # classes the data never holds (unseen characters)
                 scores["unseen_classes"] = -self.energy(torch.from_numpy(data.x_ood)).numpy()
-            assign = self.logits(x).argmax(1).numpy()
-            entropy = float(self.assignment_entropy(x).mean())
+            logits = self.logits(x)
+            assign = logits.argmax(1).numpy()
+            entropy = float(_entropy(logits / self.temperature).mean())
         out: dict[str, Any] = {}
         names = ["noise", "shuffled"] if flat.shape[1] > 16 else ["noise"]
         for name in names + (["unseen_classes"] if "unseen_classes" in scores else []):
@@ -232,6 +232,11 @@ class GEDI(SSLMethod):
         if samples.ndim == 4 and samples.shape[1] in (1, 3):
             out["figures"] = [_save_grid(samples, run_dir / "samples.png").name]
         return out
+
+
+def _entropy(logits: torch.Tensor) -> torch.Tensor:
+    """Entropy (nats) of softmax(logits), row by row."""
+    return -(F.softmax(logits, dim=1) * F.log_softmax(logits, dim=1)).sum(1)
 
 
 def _save_grid(images: np.ndarray, path: Path) -> Path:
