@@ -21,16 +21,15 @@ the test families.
 
 from __future__ import annotations
 
+from gedi_assignments import CHOSEN  # best mean linear probe on validation
+from gedi_assignments import TRAIN as PROBED_TRAIN
 from gedi_assignments import VARIANTS as PROBED
 from glyph_methods import glyph_benchmark
-from glyph_tuning import TRAIN as TUNED
-from glyph_tuning import VARIANTS as TRIED
 
-CHOSEN = "gedi, no energy, beta 0.1, lr 0.001"  # best mean linear probe on validation
-VARIANTS = {CHOSEN: TRIED[CHOSEN], "gedi, beta 0.1, lr 0.001": {**TRIED[CHOSEN], "gen_weight": 1.0}}
 SHARP = "gedi, no energy, temperature 0.01, lr 0.001"  # best kNN and k-means NMI on validation
-VARIANTS[SHARP] = PROBED[SHARP]
-TRAIN = {name: TUNED[CHOSEN] for name in VARIANTS}
+NAMES = (CHOSEN, "gedi, beta 0.1, lr 0.001", SHARP)  # as gedi_assignments.py runs them
+VARIANTS = {name: PROBED[name] for name in NAMES}
+TRAIN = {name: PROBED_TRAIN[name] for name in NAMES}
 
 if __name__ == "__main__":
     glyph_benchmark("gedi_tuned_glyphs", VARIANTS, __doc__, train=TRAIN)

@@ -209,16 +209,17 @@ def collapse_warning(metrics: dict[str, Any]) -> str:
     )
 
 
-def print_warnings(metrics: dict[str, Any]) -> None:
-    """Print the run's warnings (a collapsed embedding, the method's own) after its table."""
+def run_warnings(metrics: dict[str, Any]) -> list[str]:
+    """What the user should read about a finished run: a collapsed embedding, and the
+    warnings the method's own evaluation gave (``evaluate_method``)."""
     texts = [collapse_warning(metrics)] if metrics.get("collapsed") else []
-    for text in texts + method_warnings(metrics):
+    return texts + list(metrics.get("method_metrics", {}).get("warnings", []))
+
+
+def print_warnings(metrics: dict[str, Any]) -> None:
+    """Print the run's warnings after its table."""
+    for text in run_warnings(metrics):
         print(f"\nwarning: {text}")
-
-
-def method_warnings(metrics: dict[str, Any]) -> list[str]:
-    """The warnings a method's own evaluation gave (``evaluate_method``), if any."""
-    return list(metrics.get("method_metrics", {}).get("warnings", []))
 
 
 def _fmt(value: Any) -> str:
@@ -252,9 +253,7 @@ def write_report(
             f"{train['samples_per_second']:.0f} samples/s (this invocation)"
         )
     lines += [f"- data: {note}" for note in metrics.get("data_notes", [])]
-    if metrics.get("collapsed"):
-        lines.append(f"- **{collapse_warning(metrics)}**")
-    lines += [f"- **warning: {text}**" for text in method_warnings(metrics)]
+    lines += [f"- **warning: {text}**" for text in run_warnings(metrics)]
     lines += ["", format_table(metrics, markdown=True), ""]
     extra = metrics.get("method_metrics", {})
     if extra:
