@@ -13,7 +13,9 @@ lr 0.001; GEDI without; OBoW with its own heads). Seeds 0 and 1 ran on 2026-11-2
 2 for all but GEDI too; GEDI's seed 2 in the next session. Added later, same seeds:
 ``dino, batch 16`` and ``obow, batch 32``, the two at the batch chosen for the ResNet on
 validation families (glyph_resnet_tuning.py; at 256 they take 500-600 steps in 100 epochs here),
-with ``--resume --variants``.
+with ``--resume --variants``. Later still: GEDI's best setting on cnn2d, its clustering
+objective alone at T 0.01 and lr 0.001 (gedi_tuned_glyphs.py), as "gedi" above runs the
+method's defaults.
 
     python benchmarks/glyph_resnet.py [--seeds 0 1 2] [--resume [--variants NAME ...]]
                                       [--smoke]
@@ -22,6 +24,9 @@ with ``--resume --variants``.
 from __future__ import annotations
 
 import glyph_equal_time
+from gedi_tuned_glyphs import SHARP
+from gedi_tuned_glyphs import TRAIN as GEDI_TRAIN
+from gedi_tuned_glyphs import VARIANTS as GEDI_VARIANTS
 from glyph_methods import RESNET, glyph_benchmark
 from glyph_resnet_tuning import SMALL
 from glyph_resnet_tuning import TRAIN as TUNED
@@ -30,6 +35,8 @@ from glyph_resnet_tuning import TRAIN as TUNED
 VARIANTS = {**glyph_equal_time.VARIANTS}
 VARIANTS |= {SMALL[family]: VARIANTS[family] for family in SMALL}
 OWN_TRAIN = {**glyph_equal_time.OWN_TRAIN, **{name: TUNED[name] for name in SMALL.values()}}
+VARIANTS[SHARP] = GEDI_VARIANTS[SHARP]
+OWN_TRAIN[SHARP] = GEDI_TRAIN[SHARP]
 
 if __name__ == "__main__":
     glyph_benchmark("glyph_resnet", VARIANTS, __doc__, train=OWN_TRAIN, encoder=RESNET)

@@ -166,10 +166,16 @@ def test_glyph_resnet_swaps_only_the_encoder_for_the_residual_one(monkeypatch):
     base = glyphs.glyph_config()
     assert seen["base"] == {**base, "encoder": module.RESNET}  # all else is the protocol's
     assert seen["train"]["dino"]["lr"] == 0.0005
-    # DINO and OBoW also run at the batch chosen on validation families, nothing else new
+    # DINO and OBoW also run at the batch chosen on validation families, and GEDI in its
+    # best setting on cnn2d; nothing else new
     tuning = _bench_module("glyph_resnet_tuning")
     equal_time = _bench_module("glyph_equal_time")
-    assert set(module.VARIANTS) == set(equal_time.VARIANTS) | {"dino, batch 16", "obow, batch 32"}
+    gedi = _bench_module("gedi_tuned_glyphs")
+    added = {"dino, batch 16", "obow, batch 32", gedi.SHARP}
+    assert set(module.VARIANTS) == set(equal_time.VARIANTS) | added
+    sharp = {**module.VARIANTS["gedi"], "gen_weight": 0.0, "temperature": 0.01}
+    assert module.VARIANTS[gedi.SHARP] == gedi.VARIANTS[gedi.SHARP] == sharp
+    assert seen["train"][gedi.SHARP] == {"lr": 0.001}
     assert seen["train"]["obow, batch 32"] == tuning.TRAIN["obow, batch 32"] == {"batch_size": 32}
     assert seen["train"]["dino, batch 16"]["batch_size"] == 16
     assert module.VARIANTS["dino, batch 16"] == equal_time.VARIANTS["dino"]
