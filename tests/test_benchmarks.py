@@ -415,6 +415,8 @@ def test_gedi_tuned_glyphs_runs_the_validated_setting_with_and_without_the_energ
     assert chosen == {**no_energy, "beta": 0.1}  # tried in glyph_tuning.py, as it ran there
     assert module.VARIANTS["gedi, beta 0.1, lr 0.001"] == {**chosen, "gen_weight": 1.0}
     assert module.VARIANTS[module.SHARP] == {**no_energy, "temperature": 0.01}
+    light = {**module.VARIANTS[module.SHARP], "gen_weight": 0.01}
+    assert module.VARIANTS[module.LIGHT] == light  # the same, with a little energy term
     assert module.TRAIN == {name: {"lr": 0.001} for name in module.VARIANTS}
 
 
