@@ -433,6 +433,12 @@ def test_gedi_assignments_runs_the_chosen_setting_and_a_tenth_of_the_temperature
         "temperature": 0.005,
     }
     assert module.VARIANTS["gedi, no energy, temperature 0.01, lr 0.004"] == sharp
+    assert module.VARIANTS["gedi, no energy, temperature 0.01, beta 0.1, lr 0.001"] == {
+        **sharp,
+        "beta": 0.1,
+    }
+    assert module.VARIANTS["gedi, no energy, temperature 0.01, lr 0.001, batch 64"] == sharp
+    assert module.TRAIN["gedi, no energy, temperature 0.01, lr 0.001, batch 64"]["batch_size"] == 64
     assert {n: t["lr"] for n, t in module.TRAIN.items()} == {
         n: 0.004 if n.endswith("lr 0.004") else 0.001 for n in module.VARIANTS
     }
