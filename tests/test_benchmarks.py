@@ -417,7 +417,9 @@ def test_gedi_tuned_glyphs_runs_the_validated_setting_with_and_without_the_energ
     assert module.VARIANTS[module.SHARP] == {**no_energy, "temperature": 0.01}
     light = {**module.VARIANTS[module.SHARP], "gen_weight": 0.01}
     assert module.VARIANTS[module.LIGHT] == light  # the same, with a little energy term
-    assert module.TRAIN == {name: {"lr": 0.001} for name in module.VARIANTS}
+    assert module.VARIANTS[module.SMALL_BATCH] == module.VARIANTS[module.SHARP]
+    assert module.TRAIN[module.SMALL_BATCH] == {"lr": 0.001, "batch_size": 64}
+    assert {n: t["lr"] for n, t in module.TRAIN.items()} == dict.fromkeys(module.VARIANTS, 0.001)
 
 
 def test_gedi_assignments_runs_the_chosen_setting_and_a_tenth_of_the_temperature():
