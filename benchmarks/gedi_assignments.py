@@ -48,8 +48,9 @@ VARIANTS["gedi, no energy, temperature 0.01, lr 0.004"] = SHARP
 TRAIN["gedi, no energy, temperature 0.01, lr 0.004"] = {"lr": 0.004}
 VARIANTS["gedi, no energy, temperature 0.01, beta 0.1, lr 0.001"] = {**SHARP, "beta": 0.1}
 TRAIN["gedi, no energy, temperature 0.01, beta 0.1, lr 0.001"] = {"lr": 0.001}
-VARIANTS["gedi, no energy, temperature 0.01, lr 0.001, batch 64"] = SHARP
-TRAIN["gedi, no energy, temperature 0.01, lr 0.001, batch 64"] = {"lr": 0.001, "batch_size": 64}
+SMALL_BATCH = "gedi, no energy, temperature 0.01, lr 0.001, batch 64"
+VARIANTS[SMALL_BATCH] = SHARP
+TRAIN[SMALL_BATCH] = {"lr": 0.001, "batch_size": 64}
 
 if __name__ == "__main__":
     base = glyph_config()
