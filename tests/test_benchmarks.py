@@ -441,6 +441,8 @@ def test_gedi_assignments_runs_the_chosen_setting_and_a_tenth_of_the_temperature
     }
     assert module.VARIANTS["gedi, no energy, temperature 0.01, lr 0.001, batch 64"] == sharp
     assert module.TRAIN["gedi, no energy, temperature 0.01, lr 0.001, batch 64"]["batch_size"] == 64
+    assert module.VARIANTS["gedi, no energy, temperature 0.01, lr 0.001, batch 32"] == sharp
+    assert module.TRAIN["gedi, no energy, temperature 0.01, lr 0.001, batch 32"]["batch_size"] == 32
     assert {n: t["lr"] for n, t in module.TRAIN.items()} == {
         n: 0.004 if n.endswith("lr 0.004") else 0.001 for n in module.VARIANTS
     }
