@@ -34,10 +34,11 @@ from glyph_tuning import VARIANTS as TRIED
 
 CHOSEN = "gedi, no energy, beta 0.1, lr 0.001"  # glyph_tuning.py's best on validation
 SHARP = {**TRIED["gedi, no energy"], "temperature": 0.01}
+SHARP_NAME = "gedi, no energy, temperature 0.01, lr 0.001"
 VARIANTS = {
     CHOSEN: TRIED[CHOSEN],
     "gedi, beta 0.1, lr 0.001": {**TRIED[CHOSEN], "gen_weight": 1.0},
-    "gedi, no energy, temperature 0.01, lr 0.001": SHARP,
+    SHARP_NAME: SHARP,
     "gedi, temperature 0.01, lr 0.001": {**SHARP, "gen_weight": 1.0},
 }
 VARIANTS["gedi, no energy, temperature 0.005, lr 0.001"] = {**SHARP, "temperature": 0.005}
