@@ -419,6 +419,8 @@ def test_gedi_tuned_glyphs_runs_the_validated_setting_with_and_without_the_energ
     assert module.VARIANTS[module.LIGHT] == light  # the same, with a little energy term
     assert module.VARIANTS[module.SMALL_BATCH] == module.VARIANTS[module.SHARP]
     assert module.TRAIN[module.SMALL_BATCH] == {"lr": 0.001, "batch_size": 64}
+    assert module.VARIANTS[module.BATCH_32] == module.VARIANTS[module.SHARP]
+    assert module.TRAIN[module.BATCH_32] == {"lr": 0.001, "batch_size": 32}
     assert {n: t["lr"] for n, t in module.TRAIN.items()} == dict.fromkeys(module.VARIANTS, 0.001)
 
 
@@ -443,6 +445,10 @@ def test_gedi_assignments_runs_the_chosen_setting_and_a_tenth_of_the_temperature
     assert module.TRAIN["gedi, no energy, temperature 0.01, lr 0.001, batch 64"]["batch_size"] == 64
     assert module.VARIANTS["gedi, no energy, temperature 0.01, lr 0.001, batch 32"] == sharp
     assert module.TRAIN["gedi, no energy, temperature 0.01, lr 0.001, batch 32"]["batch_size"] == 32
+    light = module.VARIANTS["gedi, temperature 0.01, energy weight 0.01, lr 0.001"]
+    assert light == {**sharp, "gen_weight": 0.01}
+    assert module.VARIANTS[module.LIGHT_SMALL_BATCH] == light  # the full method, at batch 64
+    assert module.TRAIN[module.LIGHT_SMALL_BATCH]["batch_size"] == 64
     assert {n: t["lr"] for n, t in module.TRAIN.items()} == {
         n: 0.004 if n.endswith("lr 0.004") else 0.001 for n in module.VARIANTS
     }
