@@ -421,6 +421,8 @@ def test_gedi_tuned_glyphs_runs_the_validated_setting_with_and_without_the_energ
     assert module.TRAIN[module.SMALL_BATCH] == {"lr": 0.001, "batch_size": 64}
     assert module.VARIANTS[module.BATCH_32] == module.VARIANTS[module.SHARP]
     assert module.TRAIN[module.BATCH_32] == {"lr": 0.001, "batch_size": 32}
+    assert module.VARIANTS[module.LIGHT_SMALL_BATCH] == light
+    assert module.TRAIN[module.LIGHT_SMALL_BATCH] == {"lr": 0.001, "batch_size": 64}
     assert {n: t["lr"] for n, t in module.TRAIN.items()} == dict.fromkeys(module.VARIANTS, 0.001)
 
 
