@@ -21,6 +21,8 @@ held-out glyph falls in one cluster. And two levers on the clustering objective 
 that helped elsewhere: the paper's invariance weight beta 0.1 (at T 0.1 it spread the
 held-out glyphs over more clusters), and batch 64, four times the steps (smaller batches
 lifted DINO and OBoW); then batch 32, and the full method (energy weight 0.01) at batch 64.
+Then, at batch 64, the clustering objective with a BatchNorm head, with 128 clusters, and at
+lr 0.002.
 
     python benchmarks/gedi_assignments.py [--seeds 0 1 2] [--epochs 100] [--smoke]
                                           [--resume --variants NAME ...]
@@ -60,6 +62,16 @@ TRAIN[BATCH_32] = {"lr": 0.001, "batch_size": 32}
 LIGHT_SMALL_BATCH = "gedi, temperature 0.01, energy weight 0.01, lr 0.001, batch 64"
 VARIANTS[LIGHT_SMALL_BATCH] = VARIANTS[LIGHT]
 TRAIN[LIGHT_SMALL_BATCH] = {"lr": 0.001, "batch_size": 64}
+# three levers on the clustering objective at batch 64 (its best): a BatchNorm head (it lifted
+# SwAV and GroCo above pixels, glyph_bn_heads.py), twice the clusters, twice the step size
+BN_HEAD = "gedi, no energy, temperature 0.01, lr 0.001, batch 64, BatchNorm head"
+VARIANTS[BN_HEAD] = {**SHARP, "head_norm": "batch"}
+CLUSTERS_128 = "gedi, no energy, temperature 0.01, lr 0.001, batch 64, 128 clusters"
+VARIANTS[CLUSTERS_128] = {**SHARP, "clusters": 128}
+LR_002 = "gedi, no energy, temperature 0.01, lr 0.002, batch 64"
+VARIANTS[LR_002] = SHARP
+TRAIN.update({BN_HEAD: TRAIN[SMALL_BATCH], CLUSTERS_128: TRAIN[SMALL_BATCH]})
+TRAIN[LR_002] = {"lr": 0.002, "batch_size": 64}
 
 if __name__ == "__main__":
     base = glyph_config()

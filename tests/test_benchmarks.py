@@ -451,8 +451,14 @@ def test_gedi_assignments_runs_the_chosen_setting_and_a_tenth_of_the_temperature
     assert light == {**sharp, "gen_weight": 0.01}
     assert module.VARIANTS[module.LIGHT_SMALL_BATCH] == light  # the full method, at batch 64
     assert module.TRAIN[module.LIGHT_SMALL_BATCH]["batch_size"] == 64
+    assert module.VARIANTS[module.BN_HEAD] == {**sharp, "head_norm": "batch"}
+    assert module.VARIANTS[module.CLUSTERS_128] == {**sharp, "clusters": 128}
+    assert module.VARIANTS[module.LR_002] == sharp
+    for name in (module.BN_HEAD, module.CLUSTERS_128, module.LR_002):
+        assert module.TRAIN[name]["batch_size"] == 64
+    lrs = {"lr 0.004": 0.004, "lr 0.002, batch 64": 0.002}
     assert {n: t["lr"] for n, t in module.TRAIN.items()} == {
-        n: 0.004 if n.endswith("lr 0.004") else 0.001 for n in module.VARIANTS
+        n: next((lr for end, lr in lrs.items() if n.endswith(end)), 0.001) for n in module.VARIANTS
     }
 
 
