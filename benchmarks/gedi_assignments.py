@@ -21,8 +21,8 @@ held-out glyph falls in one cluster. And two levers on the clustering objective 
 that helped elsewhere: the paper's invariance weight beta 0.1 (at T 0.1 it spread the
 held-out glyphs over more clusters), and batch 64, four times the steps (smaller batches
 lifted DINO and OBoW); then batch 32, and the full method (energy weight 0.01) at batch 64.
-Then, at batch 64, the clustering objective with a BatchNorm head, with 128 clusters, and at
-lr 0.002.
+Then, at batch 64, the clustering objective with a BatchNorm head, with 128 clusters, at
+lr 0.002, and for 200 epochs.
 
     python benchmarks/gedi_assignments.py [--seeds 0 1 2] [--epochs 100] [--smoke]
                                           [--resume --variants NAME ...]
@@ -72,6 +72,10 @@ LR_002 = "gedi, no energy, temperature 0.01, lr 0.002, batch 64"
 VARIANTS[LR_002] = SHARP
 TRAIN.update({BN_HEAD: TRAIN[SMALL_BATCH], CLUSTERS_128: TRAIN[SMALL_BATCH]})
 TRAIN[LR_002] = {"lr": 0.002, "batch_size": 64}
+# twice the epochs at batch 64 (eight times the steps of the glyph protocol)
+EPOCHS_200 = "gedi, no energy, temperature 0.01, lr 0.001, batch 64, 200 epochs"
+VARIANTS[EPOCHS_200] = SHARP
+TRAIN[EPOCHS_200] = {**TRAIN[SMALL_BATCH], "epochs": 200}
 
 if __name__ == "__main__":
     base = glyph_config()

@@ -423,6 +423,9 @@ def test_gedi_tuned_glyphs_runs_the_validated_setting_with_and_without_the_energ
     assert module.TRAIN[module.BATCH_32] == {"lr": 0.001, "batch_size": 32}
     assert module.VARIANTS[module.LIGHT_SMALL_BATCH] == light
     assert module.TRAIN[module.LIGHT_SMALL_BATCH] == {"lr": 0.001, "batch_size": 64}
+    sharp = module.VARIANTS[module.SHARP]
+    assert module.VARIANTS[module.CLUSTERS_128] == {**sharp, "clusters": 128}
+    assert module.TRAIN[module.CLUSTERS_128] == {"lr": 0.001, "batch_size": 64}
     assert {n: t["lr"] for n, t in module.TRAIN.items()} == dict.fromkeys(module.VARIANTS, 0.001)
 
 
@@ -454,6 +457,8 @@ def test_gedi_assignments_runs_the_chosen_setting_and_a_tenth_of_the_temperature
     assert module.VARIANTS[module.BN_HEAD] == {**sharp, "head_norm": "batch"}
     assert module.VARIANTS[module.CLUSTERS_128] == {**sharp, "clusters": 128}
     assert module.VARIANTS[module.LR_002] == sharp
+    assert module.VARIANTS[module.EPOCHS_200] == sharp
+    assert module.TRAIN[module.EPOCHS_200] == {"lr": 0.001, "batch_size": 64, "epochs": 200}
     for name in (module.BN_HEAD, module.CLUSTERS_128, module.LR_002):
         assert module.TRAIN[name]["batch_size"] == 64
     lrs = {"lr 0.004": 0.004, "lr 0.002, batch 64": 0.002}
