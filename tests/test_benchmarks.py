@@ -426,6 +426,8 @@ def test_gedi_tuned_glyphs_runs_the_validated_setting_with_and_without_the_energ
     sharp = module.VARIANTS[module.SHARP]
     assert module.VARIANTS[module.CLUSTERS_128] == {**sharp, "clusters": 128}
     assert module.TRAIN[module.CLUSTERS_128] == {"lr": 0.001, "batch_size": 64}
+    assert module.VARIANTS[module.EPOCHS_200] == sharp
+    assert module.TRAIN[module.EPOCHS_200] == {"lr": 0.001, "batch_size": 64, "epochs": 200}
     assert {n: t["lr"] for n, t in module.TRAIN.items()} == dict.fromkeys(module.VARIANTS, 0.001)
 
 
